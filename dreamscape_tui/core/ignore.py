@@ -1,0 +1,122 @@
+"""Declarative ignore rules with gitignore semantics.
+
+Sources, strongest first:
+
+1. ``.git`` and the state dir ``.dreamscape``: always skipped, even with ``--no-ignore``.
+2. Root-relative patterns from ``[scanner] ignore`` and ``--ignore``: beat every file.
+3. ``.scannerignore`` then ``.gitignore`` of the deepest directory holding a rule that
+   matches, up to the root: a deeper directory beats a shallower one, and in one
+   directory ``.scannerignore`` beats ``.gitignore``. Inside one file the last
+   matching pattern wins (pathspec's ``GitIgnoreSpec``), negations included.
+4. Built-in defaults (virtualenvs, ``__pycache__``, tool caches): weakest, so a project
+   file may re-include them with ``!pattern``. A directory holding ``pyvenv.cfg`` is a
+   virtualenv whatever its name.
+
+A walker asks ``RuleSet.ignored(path, is_dir)`` for each entry and never enters an
+ignored directory (so, as in git, nothing inside it can be re-included). Each
+directory's ignore files are read and compiled once, on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from pathspec import GitIgnoreSpec
+
+ALWAYS_SKIPPED = frozenset({".git", ".dreamscape"})
+IGNORE_FILES = (".scannerignore", ".gitignore")  # strongest first, within one directory
+DEFAULT_PATTERNS = (
+    "__pycache__/",
+    ".venv/",
+    "venv/",
+    ".tox/",
+    ".nox/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    "node_modules/",
+    "*.egg-info/",
+)
+
+
+def _compile(lines: Sequence[str]) -> GitIgnoreSpec | None:
+    """Compile gitignore lines; None when they hold no pattern (only comments/blanks)."""
+    spec = GitIgnoreSpec.from_lines(lines)
+    return spec if any(p.include is not None for p in spec.patterns) else None
+
+
+def _decide(spec: GitIgnoreSpec | None, rel: str) -> bool | None:
+    """True = ignored, False = re-included by a negation, None = no pattern matched."""
+    if spec is None:
+        return None
+    include: bool | None = spec.check_file(rel).include
+    return include
+
+
+@dataclass
+class RuleSet:
+    """The ignore rules of one project root.
+
+    ``patterns`` are the root-relative config/CLI patterns; ``no_ignore`` turns off
+    every source but ``ALWAYS_SKIPPED``.
+    """
+
+    root: Path
+    patterns: Sequence[str] = ()
+    no_ignore: bool = False
+    _override: GitIgnoreSpec | None = field(init=False, default=None)
+    _defaults: GitIgnoreSpec | None = field(init=False, default=None)
+    _dir_specs: dict[str, tuple[GitIgnoreSpec | None, ...]] = field(
+        init=False, default_factory=dict
+    )
+
+    def __post_init__(self) -> None:
+        if not self.no_ignore:
+            self._override = _compile(list(self.patterns))
+            self._defaults = _compile(DEFAULT_PATTERNS)
+
+    def _specs_of(self, rel_dir: str) -> tuple[GitIgnoreSpec | None, ...]:
+        """The compiled ignore files of one directory (root-relative, '' = root)."""
+        specs = self._dir_specs.get(rel_dir)
+        if specs is None:
+            directory = self.root / rel_dir
+            compiled: list[GitIgnoreSpec | None] = []
+            for name in IGNORE_FILES:
+                try:
+                    text = (directory / name).read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    compiled.append(None)
+                    continue
+                compiled.append(_compile(text.splitlines()))
+            specs = tuple(compiled)
+            self._dir_specs[rel_dir] = specs
+        return specs
+
+    def ignored(self, rel: str, is_dir: bool) -> bool:
+        """Whether the root-relative, '/'-separated ``rel`` is excluded.
+
+        The caller guarantees that no ancestor directory of ``rel`` was excluded (the
+        walker does not enter excluded directories).
+        """
+        name = rel.rsplit("/", 1)[-1]
+        if is_dir and name in ALWAYS_SKIPPED:
+            return True
+        if self.no_ignore:
+            return False
+        probe = rel + "/" if is_dir else rel
+        decision = _decide(self._override, probe)
+        if decision is not None:
+            return decision
+        parts = PurePosixPath(rel).parts[:-1]
+        for depth in range(len(parts), -1, -1):  # deepest directory first
+            rel_dir = "/".join(parts[:depth])
+            local = probe[len(rel_dir) + 1 :] if rel_dir else probe
+            for spec in self._specs_of(rel_dir):
+                decision = _decide(spec, local)
+                if decision is not None:
+                    return decision
+        if is_dir and (self.root / rel / "pyvenv.cfg").is_file():
+            return True
+        return _decide(self._defaults, probe) is True
