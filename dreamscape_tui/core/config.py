@@ -132,6 +132,7 @@ class CommandCheck:
 class ChecksConfig:
     syntax: bool = True
     pytest: bool = True
+    pytest_command: str = ""
     pytest_args: tuple[str, ...] = ()
     pytest_timeout_s: float = field(default=300.0, metadata=_range(1.0))
     commands: tuple[CommandCheck, ...] = ()

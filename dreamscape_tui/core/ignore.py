@@ -41,6 +41,14 @@ DEFAULT_PATTERNS = (
 )
 
 
+def is_virtualenv(directory: Path) -> bool:
+    """A directory holding ``pyvenv.cfg`` is a virtualenv (unreadable ones are not)."""
+    try:
+        return (directory / "pyvenv.cfg").is_file()
+    except OSError:
+        return False
+
+
 def _compile(lines: Sequence[str]) -> GitIgnoreSpec | None:
     """Compile gitignore lines; None when they hold no pattern (only comments/blanks)."""
     spec = GitIgnoreSpec.from_lines(lines)
@@ -117,6 +125,6 @@ class RuleSet:
                 decision = _decide(spec, local)
                 if decision is not None:
                     return decision
-        if is_dir and (self.root / rel / "pyvenv.cfg").is_file():
+        if is_dir and is_virtualenv(self.root / rel):
             return True
         return _decide(self._defaults, probe) is True

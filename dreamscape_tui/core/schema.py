@@ -11,7 +11,7 @@ import difflib
 import typing
 from dataclasses import fields, is_dataclass
 from functools import cache
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, Literal, TypeVar, cast, get_args, get_origin
 
 from dreamscape_tui.core.errors import UsageError
 
@@ -23,7 +23,7 @@ class ConfigError(UsageError):
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
@@ -121,7 +121,7 @@ def check_layer(cls: type, data: dict[str, Any], source: str) -> None:
 
 def build(cls: type[T], data: dict[str, Any]) -> T:
     """Build ``cls`` from already-validated data, defaults filling the gaps."""
-    hints = _hints(cls)
+    hints = _hints(cast(Any, cls))
     kwargs: dict[str, Any] = {}
     for f in fields(cls):  # type: ignore[arg-type]
         if f.name not in data:

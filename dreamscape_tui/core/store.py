@@ -37,7 +37,7 @@ class StoreError(UserError):
     """The store cannot be opened or written (a user-facing, one-line problem)."""
 
 
-class AtomicJSONStorage(Storage):  # type: ignore[misc]
+class AtomicJSONStorage(Storage):
     """A JSON storage that replaces its file atomically and survives corruption.
 
     ``recovered_to`` tells the caller where a corrupt file was moved, so it can warn.
@@ -100,8 +100,9 @@ class Store:
     def __init__(self, path: Path, *, flush_interval_s: float = 2.0) -> None:
         self.path = path
         self.lock = threading.RLock()
+        self._cache = CachingMiddleware(AtomicJSONStorage)  # type: ignore[no-untyped-call]
         try:
-            self._db = TinyDB(str(path), storage=CachingMiddleware(AtomicJSONStorage))
+            self._db = TinyDB(str(path), storage=self._cache)
             self._db.tables()  # load now, so corruption is detected at open
         except OSError as exc:
             raise StoreError(f"{path}: cannot open the store: {exc.strerror or exc}") from None
@@ -111,7 +112,13 @@ class Store:
         )
         self._flusher.start()
         self_ref = weakref.ref(self)
-        atexit.register(lambda: (s := self_ref()) is not None and s.close())
+
+        def close_at_exit() -> None:
+            store = self_ref()
+            if store is not None:
+                store.close()
+
+        atexit.register(close_at_exit)
 
     @classmethod
     def for_project(cls, root: Path, **kwargs: Any) -> Store:
@@ -121,8 +128,8 @@ class Store:
     @property
     def recovered_to(self) -> Path | None:
         """Where a corrupt store file was moved on open, if it was."""
-        storage: AtomicJSONStorage = self._db.storage.storage
-        return storage.recovered_to
+        storage = self._cache.storage
+        return storage.recovered_to if isinstance(storage, AtomicJSONStorage) else None
 
     @contextmanager
     def tables(self) -> Iterator[TinyDB]:
@@ -140,7 +147,7 @@ class Store:
         """Write pending changes now (atomically); a no-op when nothing changed."""
         with self.lock:
             if not self._closed.is_set():
-                self._db.storage.flush()  # CachingMiddleware writes only if modified
+                self._cache.flush()  # type: ignore[no-untyped-call]  # writes only if modified
 
     def _flush_loop(self, interval: float) -> None:
         while not self._closed.wait(interval):

@@ -1,0 +1,46 @@
+"""Steps every command shares: resolve the project path, load its config, open its store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dreamscape_tui.core.config import Config, load_config
+from dreamscape_tui.core.errors import UsageError
+from dreamscape_tui.core.store import Store, StoreError
+
+
+def project_root(path: str) -> Path:
+    """The project directory named on the command line, or a UsageError naming it."""
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise UsageError(f"{path}: no such directory")
+    if not root.is_dir():
+        raise UsageError(f"{path}: not a directory")
+    return root.resolve()
+
+
+def config_for(args: argparse.Namespace, root: Path | None) -> Config:
+    """The layered config for ``root``, with ``--config`` on top."""
+    explicit = Path(args.config).expanduser() if getattr(args, "config", None) else None
+    return load_config(root, explicit)
+
+
+def open_store(root: Path) -> Store | None:
+    """The project's store, or None (with a warning) where it cannot be opened.
+
+    A read-only project can still be scanned; it just gets no cache.
+    """
+    try:
+        store = Store.for_project(root)
+    except (StoreError, OSError) as exc:
+        warn(f"no cache: {exc}")
+        return None
+    if store.recovered_to is not None:
+        warn(f"{store.path} was corrupt; moved to {store.recovered_to} and rebuilt")
+    return store
+
+
+def warn(message: str) -> None:
+    print(f"dreamscape: warning: {message}", file=sys.stderr)

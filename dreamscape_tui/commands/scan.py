@@ -1,0 +1,63 @@
+"""``dreamscape scan``: rank a project's files by radon metrics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from dreamscape_tui.commands.common import config_for, open_store, project_root
+from dreamscape_tui.core.config import with_scanner_flags
+from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", default=".", help="project directory")
+    parser.add_argument("--json", action="store_true", help="print the JSON report")
+    parser.add_argument("--ignore", action="append", metavar="PATTERN", default=[],
+                        help="gitignore-style pattern, root-relative (repeatable)")
+    parser.add_argument("--no-ignore", action="store_true",
+                        help="ignore no files but .git and .dreamscape")
+    parser.add_argument("--no-cache", action="store_true", help="re-analyse every file")
+    parser.add_argument("--jobs", type=int, metavar="N",
+                        help="analysis processes (0 = one per core)")
+
+
+def run(args: argparse.Namespace) -> int:
+    root = project_root(args.path)
+    config = with_scanner_flags(
+        config_for(args, root),
+        ignore=args.ignore,
+        no_ignore=args.no_ignore,
+        no_cache=args.no_cache,
+        jobs=args.jobs,
+    )
+    store = open_store(root) if config.scanner.cache else None
+    try:
+        report = ProjectScanner(root, config.scanner, store).scan()
+    finally:
+        if store is not None:
+            store.close()
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print_table(report)
+    return 0
+
+
+def print_table(report: ScanReport) -> None:
+    """The ranked table for people: riskiest first."""
+    out = sys.stdout
+    width = max((len(f.path) for f in report.files), default=4)
+    out.write(f"{'score':>6}  {'rank':<4} {'cc_max':>6} {'MI':>6}  {'lloc':>6}  path\n")
+    for f in report.files:
+        m = f.metrics
+        out.write(f"{f.score:6.3f}  {m.cc_rank:<4} {m.cc_max:6d} {m.mi:6.1f}  {m.lloc:6d}  "
+                  f"{f.path:<{width}}\n")
+    for s in report.skipped:
+        out.write(f"{'-':>6}  {'-':<4} {'-':>6} {'-':>6}  {'-':>6}  {s.path}  ({s.reason})\n")
+    st = report.stats
+    if st is not None:
+        out.write(f"\n{st.files} files: {st.analyzed} analysed ({st.cached} from cache), "
+                  f"{st.skipped} skipped, {st.seconds:.2f} s\n")

@@ -1,0 +1,117 @@
+"""Events the engine emits to its callers.
+
+The engine never knows who listens: the CLI prints them, the Textual app wraps each
+one in a message with ``post_message``. Events are frozen dataclasses so they can
+cross threads safely, and they carry plain data, never live engine objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dreamscape_tui.core.metrics import FileMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """One analysed file: its metrics and risk score."""
+
+    path: str  # root-relative, '/'-separated
+    metrics: FileMetrics
+    score: float
+    cached: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A candidate file that could not be analysed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanStarted:
+    """The walk is done: ``total`` candidate files, ``cached`` of them cache hits."""
+
+    root: str
+    total: int
+    cached: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileScanned:
+    """One file's result, as soon as it is known (cache hits first)."""
+
+    result: FileResult | SkippedFile
+    done: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ScanFinished:
+    """The scan is complete (or was cancelled: ``cancelled``)."""
+
+    files: int
+    analyzed: int
+    cached: int
+    skipped: int
+    seconds: float
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """One browser session of the pool changed state (the live health panel draws these).
+
+    ``state`` is one of "starting", "healthy", "busy", "logged_out", "unreachable",
+    "error", "recycling", "stopped"; ``driver`` is "local" or "remote".
+    """
+
+    id: str
+    state: str
+    driver: str
+    latency_ms: float | None
+    prompts: int
+    detail: str
+    last_error: str
+
+    def to_json(self) -> dict[str, object]:
+        """The ``sessions --json`` entry (DESIGN §4): transient states folded into the
+        four public ones (busy/recycling count as healthy; starting/stopped as error)."""
+        public = {"busy": "healthy", "recycling": "healthy", "starting": "error",
+                  "stopped": "error"}.get(self.state, self.state)
+        detail = self.detail or (self.state if public != self.state else "")
+        return {"id": self.id, "state": public, "driver": self.driver,
+                "latency_ms": None if self.latency_ms is None else round(self.latency_ms, 1),
+                "prompts": self.prompts, "detail": detail}
+
+
+@dataclass(frozen=True, slots=True)
+class HealChanged:
+    """A heal item changed state (the live heal queue draws these).
+
+    ``state``: queued, running, validating, retrying, applying, healed, escalated,
+    accepted, rejected, undone.
+    """
+
+    id: str
+    path: str
+    kind: str
+    state: str
+    attempt: int
+    model: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineLog:
+    """One line for the activity log: what the engine is doing, for people."""
+
+    text: str
+    level: str = "info"  # info | warning | error
+
+
+Event = ScanStarted | FileScanned | ScanFinished | SessionState | HealChanged | EngineLog
+EventSink = Callable[[Event], None]
