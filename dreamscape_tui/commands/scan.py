@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
     if args.json:
-        json.dump(report.to_json(), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        # json.dumps uses the C encoder; json.dump to a stream would not (3x slower).
+        sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
     else:
         print_table(report)
     return 0

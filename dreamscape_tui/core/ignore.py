@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from pathspec import GitIgnoreSpec
 
@@ -79,6 +79,9 @@ class RuleSet:
     _dir_specs: dict[str, tuple[GitIgnoreSpec | None, ...]] = field(
         init=False, default_factory=dict
     )
+    _chains: dict[str, list[tuple[str, GitIgnoreSpec]]] = field(
+        init=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         if not self.no_ignore:
@@ -102,13 +105,28 @@ class RuleSet:
             self._dir_specs[rel_dir] = specs
         return specs
 
+    def _chain(self, rel_dir: str) -> list[tuple[str, GitIgnoreSpec]]:
+        """The ignore-file specs that can decide for entries of ``rel_dir``.
+
+        Deepest directory first, ``.scannerignore`` before ``.gitignore`` within one;
+        only directories that hold rules appear, so a project without ignore files
+        pays nothing per file. Cached per directory.
+        """
+        chain = self._chains.get(rel_dir)
+        if chain is None:
+            own = [(rel_dir, spec) for spec in self._specs_of(rel_dir) if spec is not None]
+            parent = rel_dir.rpartition("/")[0] if rel_dir else None
+            chain = own + (self._chain(parent) if parent is not None else [])
+            self._chains[rel_dir] = chain
+        return chain
+
     def ignored(self, rel: str, is_dir: bool) -> bool:
         """Whether the root-relative, '/'-separated ``rel`` is excluded.
 
         The caller guarantees that no ancestor directory of ``rel`` was excluded (the
         walker does not enter excluded directories).
         """
-        name = rel.rsplit("/", 1)[-1]
+        parent, _, name = rel.rpartition("/")
         if is_dir and name in ALWAYS_SKIPPED:
             return True
         if self.no_ignore:
@@ -117,14 +135,10 @@ class RuleSet:
         decision = _decide(self._override, probe)
         if decision is not None:
             return decision
-        parts = PurePosixPath(rel).parts[:-1]
-        for depth in range(len(parts), -1, -1):  # deepest directory first
-            rel_dir = "/".join(parts[:depth])
-            local = probe[len(rel_dir) + 1 :] if rel_dir else probe
-            for spec in self._specs_of(rel_dir):
-                decision = _decide(spec, local)
-                if decision is not None:
-                    return decision
+        for rel_dir, spec in self._chain(parent):
+            decision = _decide(spec, probe[len(rel_dir) + 1 :] if rel_dir else probe)
+            if decision is not None:
+                return decision
         if is_dir and is_virtualenv(self.root / rel):
             return True
         return _decide(self._defaults, probe) is True
