@@ -14,6 +14,9 @@ from dreamscape_tui.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Session-scoped browser and chat-page fixtures, shared by every browser test.
+pytest_plugins = ["tests.browser_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def isolated_config_home(tmp_path_factory: pytest.TempPathFactory,

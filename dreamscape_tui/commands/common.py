@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dreamscape_tui.core.config import Config, load_config
 from dreamscape_tui.core.errors import UsageError
+from dreamscape_tui.core.events import EventSink
 from dreamscape_tui.core.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from dreamscape_tui.core.pool import SessionPool
 
 
 def project_root(path: str) -> Path:
@@ -40,6 +45,20 @@ def open_store(root: Path) -> Store | None:
     if store.recovered_to is not None:
         warn(f"{store.path} was corrupt; moved to {store.recovered_to} and rebuilt")
     return store
+
+
+def pool_factory(config: Config, sink: EventSink) -> SessionPool:
+    """The browser pool for webchat models, with the saved login cookies.
+
+    It starts its browsers on first use, so commands that only use openai-api models
+    never start one.
+    """
+    from dreamscape_tui.core.cookies import default_cookies_path, load_cookies
+    from dreamscape_tui.core.pool import SessionPool
+
+    path = default_cookies_path(config.sessions)
+    cookies = load_cookies(path) if path.exists() else None
+    return SessionPool(config.sessions, config.webchat, sink, cookies=cookies)
 
 
 def warn(message: str) -> None:

@@ -1,0 +1,318 @@
+"""Browser plumbing that needs no selenium: binaries, flags, page scripts, processes.
+
+Kept apart from :mod:`dreamscape_tui.core.client` (the only selenium importer) so the
+client stays readable, and so the pool, the tests and the bench can use the pieces
+(process trees, health records) without importing selenium themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from dreamscape_tui.core.errors import SessionUnavailable
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "BROWSER_CANDIDATES",
+    "CHROMEDRIVER_CANDIDATES",
+    "STARTUP_PREFS",
+    "QuietFilter",
+    "SessionHealth",
+    "chromium_flags",
+    "driver_env",
+    "find_browser",
+    "find_chromedriver",
+    "kill_processes",
+    "looks_dead",
+    "make_profile",
+    "process_tree",
+    "remove_profile",
+]
+
+BROWSER_CANDIDATES = (
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/bin/google-chrome",
+)
+CHROMEDRIVER_CANDIDATES = ("/usr/bin/chromedriver",)
+
+HealthState = Literal["healthy", "logged_out", "unreachable", "error"]
+
+
+@dataclass(frozen=True)
+class SessionHealth:
+    """The result of one page load: can this session take a prompt right now?"""
+
+    state: HealthState
+    latency_ms: float
+    detail: str
+
+
+def _first_executable(candidates: tuple[str, ...], names: tuple[str, ...]) -> str | None:
+    for path in candidates:
+        if os.access(path, os.X_OK) and Path(path).is_file():
+            return path
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def find_browser(configured: str) -> str:
+    """The Chromium binary: the configured path, else the first usual place that exists.
+
+    Raises SessionUnavailable naming the path and the key to set, because Selenium
+    Manager (which would otherwise try to download a browser) must never be involved.
+    """
+    if configured:
+        path = str(Path(configured).expanduser())
+        if not (Path(path).is_file() and os.access(path, os.X_OK)):
+            raise SessionUnavailable(
+                f"browser not found or not executable: {path}: fix [sessions] browser"
+            )
+        return path
+    found = _first_executable(
+        BROWSER_CANDIDATES, ("chromium", "chromium-browser", "google-chrome", "chrome")
+    )
+    if found is None:
+        looked = ", ".join(BROWSER_CANDIDATES)
+        raise SessionUnavailable(
+            f"no Chromium found (looked at {looked} and PATH): "
+            "install chromium or set [sessions] browser"
+        )
+    return found
+
+
+def find_chromedriver(configured: str) -> str:
+    """The chromedriver binary: configured path, else /usr/bin/chromedriver or PATH."""
+    if configured:
+        path = str(Path(configured).expanduser())
+        if not (Path(path).is_file() and os.access(path, os.X_OK)):
+            raise SessionUnavailable(
+                f"chromedriver not found or not executable: {path}: fix [sessions] chromedriver"
+            )
+        return path
+    found = _first_executable(CHROMEDRIVER_CANDIDATES, ("chromedriver",))
+    if found is None:
+        raise SessionUnavailable(
+            "no chromedriver found (looked at /usr/bin/chromedriver and PATH): "
+            "install chromium-driver or set [sessions] chromedriver"
+        )
+    return found
+
+
+def make_profile(profile_dir: str, session_id: str) -> tuple[Path, bool]:
+    """A session's own Chromium profile: ``profile_dir/<id>`` (persistent, 0700) when
+    configured, else a fresh temporary directory. Returns (path, is_temporary).
+
+    Never shared between sessions: Chromium locks a profile, and two sessions writing
+    one profile would corrupt each other's logins.
+    """
+    if profile_dir:
+        path = Path(profile_dir).expanduser() / session_id
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path, False
+    return Path(tempfile.mkdtemp(prefix=f"dreamscape-{session_id}-")), True
+
+
+def remove_profile(path: Path) -> None:
+    """Delete a temporary profile, retrying briefly while a dying renderer still writes."""
+    for _ in range(5):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.1)
+    logger.warning("could not remove the temporary profile %s", path)
+
+
+STARTUP_PREFS: dict[str, object] = {
+    "session.restore_on_startup": 4,  # open the URLs below, not the New Tab Page
+    "session.startup_urls": ["about:blank"],
+    "homepage": "about:blank",
+    "homepage_is_newtabpage": False,
+}
+"""Profile preferences for a pooled Chromium. A fresh profile's first tab otherwise
+loads the New Tab Page (on Debian: start.duckduckgo.com), and chromedriver waits for
+that pending navigation before our first ``get``: up to 5 s when offline."""
+
+
+_SOCKET_SUFFIX = "/org.chromium.Chromium.XXXXXX/SingletonSocket"
+_MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
+
+
+def driver_env() -> dict[str, str] | None:
+    """Environment for chromedriver (and the Chromium it starts), or None to inherit.
+
+    Chromium puts its singleton socket under ``$TMPDIR``; with a deep TMPDIR (pytest's
+    tmp_path, CI work dirs) the socket path exceeds the Unix limit and Chromium dies
+    at start ("Socket path too long"). Then the browser gets ``/tmp`` instead.
+    """
+    tmp = tempfile.gettempdir()
+    if len(tmp) + len(_SOCKET_SUFFIX) <= _MAX_SOCKET_PATH or not os.access("/tmp", os.W_OK):
+        return None
+    return {**os.environ, "TMPDIR": "/tmp"}
+
+
+def chromium_flags(*, headless: bool, profile: str | None, local: bool = True) -> list[str]:
+    """Command-line flags for a pooled Chromium: quiet, lean, one own profile.
+
+    Background networking, sync and component updates are off because a pool of
+    long-lived automation browsers must not phone home or grow; ``--no-sandbox`` only
+    for a local browser run as root, where Chromium refuses to start with its sandbox
+    (a Grid node knows its own user: its stereotype adds the flag if it needs it).
+    """
+    flags = [
+        "--disable-gpu",
+        "--disable-software-rasterizer",  # with the low-end mode: ~15 MiB less per session
+        "--enable-low-end-device-mode",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--disable-default-apps",
+        "--mute-audio",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--window-size=1280,900",
+    ]
+    if headless:
+        flags.insert(0, "--headless=new")
+    if local and hasattr(os, "geteuid") and os.geteuid() == 0:
+        flags.append("--no-sandbox")
+    if profile:
+        flags.append(f"--user-data-dir={profile}")
+    return flags
+
+
+# Substrings of WebDriver / transport errors that mean the browser (or its driver) is
+# gone for good, as opposed to a page that misbehaved.
+_DEAD_MARKERS = (
+    "invalid session id",
+    "session deleted",
+    "no such session",
+    "unable to find session",
+    "disconnected",
+    "not reachable",
+    "no such window",
+    "target window already closed",
+    "not connected to devtools",
+    "tab crashed",
+    "connection refused",
+    "connection aborted",
+    "connection reset",
+    "max retries exceeded",
+    "remote end closed connection",
+)
+
+
+def looks_dead(message: str) -> bool:
+    """Whether an error message says the browser session no longer exists."""
+    lowered = re.sub(r"net::err_\w+", "", message.lower())  # navigation errors: page, not us
+    return any(marker in lowered for marker in _DEAD_MARKERS)
+
+
+class QuietFilter(logging.Filter):
+    """A log filter that drops records on threads inside :meth:`quiet`.
+
+    The client puts it on selenium's wire logger, whose DEBUG records hold command
+    bodies and responses, cookie values included, while it handles cookies.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self.local, "quiet", False)
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Silence the wire log on this thread inside the block."""
+        self.local.quiet = True
+        try:
+            yield
+        finally:
+            self.local.quiet = False
+
+
+# -- processes (Linux /proc; empty results elsewhere) --------------------------------
+
+
+def _parent_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    with contextlib.suppress(OSError):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    stat = fh.read()
+            except OSError:
+                continue  # exited while we looked
+            fields = stat.rsplit(")", 1)[-1].split()
+            if len(fields) >= 2:
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    return children
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its live descendants (zombies excluded), from /proc."""
+    children = _parent_map()
+    found: list[int] = []
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        if is_running(pid):
+            found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def is_running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            state = fh.read().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def cmdline(pid: int) -> list[str]:
+    """The command line of ``pid`` (empty if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            raw = fh.read()
+    except OSError:
+        return []
+    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+
+
+def kill_processes(pids: list[int], marker: str) -> int:
+    """SIGKILL those ``pids`` still running whose command line contains ``marker``.
+
+    The marker (our unique profile directory) guards against killing an unrelated
+    process that reused a pid. Returns how many were signalled.
+    """
+    killed = 0
+    for pid in pids:
+        if is_running(pid) and any(marker in part for part in cmdline(pid)):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+    return killed

@@ -1,0 +1,441 @@
+"""OpenAIClient: the one owner of a browser session, and the ONLY selenium importer.
+
+The audit found WebDriver code copied into several components; now every browser is
+created, driven and quit here (DESIGN §2). One client is one browser: the pool
+(:mod:`dreamscape_tui.core.pool`) keeps several and hands them to workers.
+
+How the chat page is driven follows DESIGN §6: the model is chosen by URL; the prompt is
+inserted with a synthetic paste (Enter would send a multi-line prompt in pieces); an
+answer is done when the stop button has appeared and is gone again (never "the text
+stopped changing": answers pause for seconds); code is read from ``pre code``; error
+elements become typed errors. Every wait polls one small script per tick with
+``WebDriverWait``, so there are no fixed sleeps and each tick costs one round trip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import urllib3
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.client_config import ClientConfig
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from dreamscape_tui.core import browser as proc
+from dreamscape_tui.core import chatpage as chat
+from dreamscape_tui.core.answer import Answer
+from dreamscape_tui.core.browser import SessionHealth
+from dreamscape_tui.core.chatpage import PageState
+from dreamscape_tui.core.config import SessionsConfig, WebchatConfig
+from dreamscape_tui.core.errors import (
+    AnswerTimeout,
+    ModelError,
+    PageError,
+    RateLimited,
+    SelectorMissing,
+    SessionExpired,
+    SessionUnavailable,
+)
+
+__all__ = ["OpenAIClient", "SessionHealth"]
+
+logger = logging.getLogger(__name__)
+
+POLL_S = 0.05
+"""Polling interval of every wait: one small script per tick."""
+
+
+_SECRETS = proc.QuietFilter()  # selenium's DEBUG wire log prints cookie values: not on our watch
+logging.getLogger("selenium.webdriver.remote.remote_connection").addFilter(_SECRETS)
+
+
+def _process_ids(driver: WebDriver | None) -> list[int]:
+    """The process tree under a local driver's chromedriver (empty for remote)."""
+    pid = getattr(getattr(getattr(driver, "service", None), "process", None), "pid", None)
+    return proc.process_tree(pid) if isinstance(pid, int) else []
+
+
+def _first_line(exc: BaseException) -> str:
+    text = exc.msg if isinstance(exc, WebDriverException) and exc.msg else str(exc)
+    return (text or type(exc).__name__).strip().splitlines()[0][:300]
+
+
+class OpenAIClient:
+    """One browser session on a chat web page: start it, ask it, check it, quit it."""
+
+    def __init__(
+        self, sessions: SessionsConfig, webchat: WebchatConfig, *, session_id: str = "s1"
+    ) -> None:
+        """Remember the configuration; no browser runs until :meth:`start`."""
+        self.sessions = sessions
+        self.webchat = webchat  # public so selectors can be swapped when the page drifts
+        self.session_id = session_id
+        self.driver_kind: Literal["local", "remote"] = (
+            "remote" if sessions.driver == "remote" else "local"
+        )
+        self._attached = self.driver_kind == "local" and bool(sessions.debugger_address)
+        self._driver: WebDriver | None = None
+        self._profile: Path | None = None
+        self._temp_profile = False
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create the WebDriver (local Chromium, Grid, or attach); no-op if running."""
+        if self._driver is not None:
+            return
+        try:
+            driver = self._create_remote() if self.driver_kind == "remote" else self._create_local()
+        except ModelError:
+            self._remove_profile()
+            raise
+        except Exception as exc:  # selenium, urllib3, OS: all mean "no browser"
+            self._remove_profile()
+            where = (
+                f"on Selenium Grid at {self.sessions.remote_url} (check [sessions] remote_url)"
+                if self.driver_kind == "remote"
+                else "locally"
+            )
+            raise SessionUnavailable(
+                f"could not start browser session {self.session_id} {where}: {_first_line(exc)}"
+            ) from exc
+        self._driver = driver
+        with self._translate("setting the page-load timeout"):
+            driver.set_page_load_timeout(self.sessions.page_load_timeout_s)
+
+    def _create_local(self) -> WebDriver:
+        options = webdriver.ChromeOptions()
+        if self._attached:
+            options.debugger_address = self.sessions.debugger_address
+        else:
+            options.binary_location = proc.find_browser(self.sessions.browser)
+            profile = self._make_profile()
+            for flag in proc.chromium_flags(headless=self.sessions.headless, profile=str(profile)):
+                options.add_argument(flag)
+            options.add_experimental_option("prefs", proc.STARTUP_PREFS)
+        service = Service(
+            executable_path=proc.find_chromedriver(self.sessions.chromedriver),
+            env=proc.driver_env(),
+        )
+        return webdriver.Chrome(service=service, options=options)
+
+    def _create_remote(self) -> WebDriver:
+        options = webdriver.ChromeOptions()
+        for flag in proc.chromium_flags(headless=self.sessions.headless, profile=None, local=False):
+            options.add_argument(flag)
+        options.add_experimental_option("prefs", proc.STARTUP_PREFS)
+        timeout = int(max(self.sessions.start_timeout_s, self.sessions.page_load_timeout_s + 30))
+        config = ClientConfig(remote_server_addr=self.sessions.remote_url, timeout=timeout)
+        return webdriver.Remote(
+            command_executor=self.sessions.remote_url, options=options, client_config=config
+        )
+
+    def _make_profile(self) -> Path:
+        profile, self._temp_profile = proc.make_profile(self.sessions.profile_dir, self.session_id)
+        self._profile = profile
+        return profile
+
+    def _remove_profile(self) -> None:
+        path, temp = self._profile, self._temp_profile
+        self._profile, self._temp_profile = None, False
+        if path is not None and temp:
+            proc.remove_profile(path)
+
+    @property
+    def profile_dir(self) -> Path | None:
+        """The profile directory this session's Chromium uses (None: remote/attached)."""
+        return self._profile
+
+    def process_ids(self) -> list[int]:
+        """chromedriver and the Chromium processes it started (local only; Linux /proc)."""
+        return _process_ids(self._driver)
+
+    def is_alive(self) -> bool:
+        """Cheap liveness check: the driver still answers for its window."""
+        driver = self._driver
+        if driver is None:
+            return False
+        process = getattr(getattr(driver, "service", None), "process", None)
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            return bool(driver.window_handles)
+        except Exception:
+            return False
+
+    def quit(self) -> None:
+        """End the driver (also on Grid) and remove our temp profile; never raises."""
+        driver, self._driver = self._driver, None
+        if driver is not None:
+            pids = [] if self._attached else _process_ids(driver)
+            try:
+                if self._attached:
+                    driver.service.stop()  # type: ignore[attr-defined]  # leave the browser
+                else:
+                    driver.quit()
+            except Exception as exc:
+                logger.debug("quitting session %s: %s", self.session_id, _first_line(exc))
+                with contextlib.suppress(Exception):
+                    driver.service.stop()  # type: ignore[attr-defined]
+            if self._profile is not None and pids:
+                proc.kill_processes(pids, str(self._profile))  # survivors of a crashed browser
+        with contextlib.suppress(Exception):
+            self._remove_profile()
+
+    # -- errors -----------------------------------------------------------------------
+
+    def _require(self) -> WebDriver:
+        if self._driver is None:
+            raise SessionUnavailable(f"browser session {self.session_id} is not running")
+        return self._driver
+
+    @contextlib.contextmanager
+    def _translate(self, action: str) -> Iterator[None]:
+        """Turn driver/transport failures into typed errors; a dead browser is
+        SessionUnavailable so the pool knows to replace it."""
+        try:
+            yield
+        except ModelError:
+            raise
+        except (WebDriverException, urllib3.exceptions.HTTPError, OSError) as exc:
+            line = _first_line(exc)
+            if proc.looks_dead(line) or not self.is_alive():
+                raise SessionUnavailable(
+                    f"browser session {self.session_id} is gone ({action}): {line}"
+                ) from exc
+            raise PageError(f"{action} failed: {line}") from exc
+
+    # -- page helpers -----------------------------------------------------------------
+
+    def _state(self, driver: WebDriver) -> PageState:
+        raw = driver.execute_script(chat.STATE_JS, chat.selector_map(self.webchat.selectors))
+        if not isinstance(raw, dict):
+            raise PageError("the chat page did not answer the state probe")
+        return PageState.from_script(raw)
+
+    def _poll(
+        self, driver: WebDriver, done: Callable[[PageState], bool], until: float
+    ) -> PageState | None:
+        """Poll the page state until ``done`` holds (returns it) or ``until`` passes (None)."""
+
+        def check(d: WebDriver) -> PageState | Literal[False]:
+            page = self._state(d)
+            return page if done(page) else False
+
+        timeout = max(0.0, until - time.monotonic())
+        try:
+            result: PageState = WebDriverWait(driver, timeout, poll_frequency=POLL_S).until(check)
+        except TimeoutException:
+            return None
+        return result
+
+    def _navigate(self, driver: WebDriver, url: str) -> None:
+        """Load ``url``; a navigation failure is a PageError naming the URL."""
+        try:
+            driver.get(url)
+        except TimeoutException as exc:
+            with contextlib.suppress(WebDriverException):
+                driver.execute_script("window.stop();")
+            raise PageError(
+                f"loading {url} timed out after {self.sessions.page_load_timeout_s:g}s"
+            ) from exc
+        except WebDriverException as exc:
+            line = _first_line(exc)
+            if proc.looks_dead(line):
+                raise
+            raise PageError(f"could not load {url}: {line}") from exc
+
+    # -- health -----------------------------------------------------------------------
+
+    def validate_session(self, url: str | None = None) -> SessionHealth:
+        """Load ``url`` (default home_url) once and say whether a prompt could be sent."""
+        target = url or self.sessions.home_url
+        started = time.monotonic()
+
+        def health(state: Any, detail: str) -> SessionHealth:
+            return SessionHealth(state, (time.monotonic() - started) * 1000.0, detail)
+
+        sel = self.webchat.selectors
+        try:
+            with self._translate("validating the session"):
+                driver = self._require()
+                try:
+                    self._navigate(driver, target)
+                except PageError as exc:  # connection refused, DNS, timeout
+                    return health("unreachable", str(exc))
+                until = time.monotonic() + self.sessions.page_load_timeout_s
+                page = self._poll(driver, lambda p: p.input or p.wall or p.unreachable, until)
+        except ModelError as exc:
+            return health("error", str(exc))
+        if page is None:
+            return health(
+                "error",
+                f"neither prompt_input {sel.prompt_input!r} nor login_wall {sel.login_wall!r} "
+                f"found on {target}",
+            )
+        if page.unreachable:
+            return health("unreachable", f"could not load {target}: {chat.net_error(page)}")
+        if page.wall:
+            return health("logged_out", f"login wall shown ({sel.login_wall!r})")
+        return health("healthy", "")
+
+    # -- cookies ----------------------------------------------------------------------
+
+    def add_cookies(self, cookies: list[dict[str, Any]], url: str | None = None) -> None:
+        """Add cookies after loading ``url`` (default home_url): Selenium can only set
+        cookies for the domain the browser is on. Cookies for other domains are skipped
+        (their names are logged, never their values)."""
+        target = url or self.sessions.home_url
+        host = (urlsplit(target).hostname or "").lower()
+        skipped: list[str] = []
+        with self._translate("adding cookies"), _SECRETS.quiet():
+            driver = self._require()
+            self._navigate(driver, target)
+            for cookie in cookies:
+                prepared = chat.cookie_for_host(cookie, host)
+                if prepared is None:
+                    skipped.append(str(cookie.get("name", "?")))
+                    continue
+                try:
+                    driver.add_cookie(prepared)
+                except WebDriverException as exc:
+                    if proc.looks_dead(_first_line(exc)):
+                        raise
+                    skipped.append(str(cookie.get("name", "?")))
+        if skipped:
+            logger.warning(
+                "session %s: skipped %d cookie(s) not valid for %s: %s",
+                self.session_id, len(skipped), host, ", ".join(skipped),
+            )
+
+    def export_cookies(self) -> list[dict[str, Any]]:
+        """The cookies of the current site (home_url if the browser is on no site)."""
+        with self._translate("exporting cookies"), _SECRETS.quiet():
+            driver = self._require()
+            if not str(driver.current_url).startswith(("http://", "https://")):
+                self._navigate(driver, self.sessions.home_url)
+            return [dict(c) for c in driver.get_cookies()]
+
+    def delete_cookies(self) -> None:
+        """Forget the current site's cookies (log this session out of it)."""
+        with self._translate("deleting cookies"):
+            self._require().delete_all_cookies()
+
+    # -- prompts ----------------------------------------------------------------------
+
+    def get_chatgpt_response(
+        self, prompt: str, model_url: str = "https://chatgpt.com/", timeout_s: float = 300.0
+    ) -> Answer:
+        """The audit's name for :meth:`submit_prompt`, kept for callers that know it."""
+        return self.submit_prompt(prompt, model_url, timeout_s=timeout_s)
+
+    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0) -> Answer:
+        """Send ``prompt`` on the page at ``model_url`` and return the finished answer."""
+        started = time.monotonic()
+        deadline = started + timeout_s
+        with self._translate("submitting a prompt"):
+            driver = self._require()
+            self._navigate(driver, model_url)
+            before = self._wait_for_composer(driver, model_url, deadline)
+            self._insert(driver, prompt)
+            self._send(driver, deadline)
+            self._wait_for_answer(driver, before, deadline, timeout_s)
+            return self._read_answer(driver, before, model_url, started)
+
+    def _wait_for_composer(self, driver: WebDriver, url: str, deadline: float) -> PageState:
+        sel = self.webchat.selectors
+        limit = min(deadline, time.monotonic() + self.sessions.page_load_timeout_s)
+        page = self._poll(driver, lambda p: p.input or p.wall or p.unreachable, limit)
+        if page is None:
+            raise SelectorMissing(
+                "prompt_input", sel.prompt_input,
+                f"not found within {self.sessions.page_load_timeout_s:g}s on {url}",
+            )
+        if page.unreachable:
+            raise PageError(f"could not load {url}: {chat.net_error(page)}")
+        if page.wall:
+            raise SessionExpired(
+                f"session {self.session_id} is logged out: the page shows its login wall "
+                f"({sel.login_wall!r}); import cookies with `dreamscape login`"
+            )
+        return page
+
+    def _insert(self, driver: WebDriver, prompt: str) -> None:
+        how = driver.execute_script(chat.INSERT_JS, self.webchat.selectors.prompt_input, prompt)
+        if how == "missing":
+            raise SelectorMissing("prompt_input", self.webchat.selectors.prompt_input)
+        if how == "failed":
+            raise PageError("the prompt input did not accept the inserted text")
+
+    def _send(self, driver: WebDriver, deadline: float) -> None:
+        sel = self.webchat.selectors.send_button
+        limit = min(deadline, time.monotonic() + self.sessions.page_load_timeout_s)
+        if self._poll(driver, lambda p: p.send, limit) is None:
+            raise SelectorMissing("send_button", sel, "not shown after inserting the prompt")
+        if not driver.execute_script(chat.CLICK_JS, sel):
+            raise SelectorMissing("send_button", sel, "vanished before it could be clicked")
+
+    def _wait_for_answer(
+        self, driver: WebDriver, before: PageState, deadline: float, timeout_s: float
+    ) -> None:
+        """Done = the stop button appeared and is gone. A reply so fast that the stop
+        button came and went between two polls shows as a new message or error."""
+
+        def started(p: PageState) -> bool:
+            return p.stop or p.wall or p.assistants > before.assistants or p.errors > before.errors
+
+        start_s = self.webchat.stream_start_timeout_s
+        page = self._poll(driver, started, min(deadline, time.monotonic() + start_s))
+        if page is None:
+            self._stop(driver)
+            if time.monotonic() >= deadline:
+                raise AnswerTimeout(f"the answer did not finish within {timeout_s:g}s")
+            raise AnswerTimeout(
+                f"the answer did not start within {start_s:g}s "
+                f"(stop button {self.webchat.selectors.stop_button!r} never appeared)"
+            )
+        if self._poll(driver, lambda p: not p.stop or p.wall, deadline) is None:
+            self._stop(driver)
+            raise AnswerTimeout(f"the answer did not finish within {timeout_s:g}s")
+
+    def _stop(self, driver: WebDriver) -> None:
+        with contextlib.suppress(WebDriverException):
+            driver.execute_script(chat.CLICK_JS, self.webchat.selectors.stop_button)
+
+    def _read_answer(
+        self, driver: WebDriver, before: PageState, model_url: str, started: float
+    ) -> Answer:
+        sel = self.webchat.selectors
+        page = self._state(driver)
+        if page.wall:
+            raise SessionExpired(
+                f"session {self.session_id} was logged out while answering; "
+                "import cookies with `dreamscape login`"
+            )
+        if page.errors > before.errors:
+            text = " ".join(page.error_text.split())[:300] or "an error without text"
+            if chat.classify_page_error(text) == "rate_limited":
+                raise RateLimited(f"rate limited by the chat page: {text}")
+            raise PageError(f"the chat page reported an error: {text}")
+        if page.assistants <= before.assistants:
+            raise SelectorMissing(
+                "assistant_message", sel.assistant_message, "no new message after the answer"
+            )
+        raw = driver.execute_script(chat.READ_JS, sel.assistant_message, sel.code_block)
+        if not isinstance(raw, dict):
+            raise SelectorMissing("assistant_message", sel.assistant_message)
+        return Answer(
+            text=str(raw.get("text", "")).strip(),
+            code_blocks=tuple(str(c) for c in raw.get("code") or ()),
+            seconds=time.monotonic() - started,
+            model=chat.model_from_url(model_url),
+        )

@@ -1,0 +1,421 @@
+"""SessionPool: a few persistent browser sessions shared by many workers.
+
+The audit found a full browser started per worker (and per prompt); a browser costs
+about a second to start and ~250 MiB to keep, so the pool starts ``sessions.size``
+browsers once and leases them: one worker per session at a time. It keeps them fit
+without the workers noticing: a session is health-checked when its last check is
+stale, a dead browser is replaced and the prompt retried once, and a session is
+recycled after page errors (reload) or after ``max_prompts_per_session`` prompts
+(restart, so a long-lived tab cannot grow without bound).
+
+Every state change is reported as a :class:`SessionState` event to ``sink`` (the TUI's
+health panel). This module never imports selenium: browsers come from a client factory
+(tests inject fakes), the default one being :class:`OpenAIClient`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from dreamscape_tui.core.answer import Answer
+from dreamscape_tui.core.config import SessionsConfig, WebchatConfig
+from dreamscape_tui.core.errors import (
+    AnswerTimeout,
+    BadResponse,
+    ModelError,
+    PageError,
+    SelectorMissing,
+    SessionExpired,
+    SessionUnavailable,
+)
+from dreamscape_tui.core.events import Event, SessionState
+from dreamscape_tui.core.lease import PooledSession, Slot
+from dreamscape_tui.core.signals import Stoppable, install_signal_handlers
+
+if TYPE_CHECKING:
+    from dreamscape_tui.core.client import OpenAIClient
+
+__all__ = ["PooledSession", "SessionPool", "Stoppable", "install_signal_handlers"]
+
+logger = logging.getLogger(__name__)
+
+_RELOAD_AFTER = (PageError, AnswerTimeout, BadResponse)
+"""Errors that may leave the page in a bad state: reload it before the next prompt."""
+
+
+class SessionPool:
+    """Persistent browser sessions, leased one worker at a time (see module docs)."""
+
+    def __init__(
+        self,
+        sessions: SessionsConfig,
+        webchat: WebchatConfig,
+        sink: Callable[[Event], None] | None = None,
+        *,
+        client_factory: Callable[[str], OpenAIClient] | None = None,
+        cookies: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Configure the pool; browsers start with :meth:`start` (or the first lease)."""
+        self._sessions = sessions
+        self._webchat = webchat
+        self._sink = sink
+        self._factory = client_factory or self._default_factory
+        self._cookies = list(cookies or [])
+        self._driver = "remote" if sessions.driver == "remote" else "local"
+        # One browser cannot be attached to by several sessions meaningfully.
+        size = 1 if sessions.debugger_address and self._driver == "local" else sessions.size
+        self._slots = [Slot(f"s{i + 1}") for i in range(size)]
+        self._lock = threading.RLock()  # re-entrant: shutdown may run in a signal handler
+        self._cond = threading.Condition(self._lock)
+        self._started = False
+        self._closed = False
+        self._stop = threading.Event()
+        self._threads: set[threading.Thread] = set()
+
+    def _default_factory(self, session_id: str) -> OpenAIClient:
+        from dreamscape_tui.core.client import OpenAIClient  # selenium only when needed
+
+        return OpenAIClient(self._sessions, self._webchat, session_id=session_id)
+
+    @property
+    def size(self) -> int:
+        """How many sessions the pool keeps."""
+        return len(self._slots)
+
+    # -- events -----------------------------------------------------------------------
+
+    def _snapshot(self, slot: Slot) -> SessionState:
+        return SessionState(
+            id=slot.id, state=slot.state, driver=self._driver, latency_ms=slot.latency_ms,
+            prompts=slot.prompts, detail=slot.detail, last_error=slot.last_error,
+        )
+
+    def _set(self, slot: Slot, state: str | None, *, free: bool = False, **changes: Any) -> None:
+        """Change a slot (``state`` None: keep it; ``free``: end its lease) and tell the sink.
+
+        The sink is called under the (re-entrant) lock so that events of one slot
+        reach it in the order the changes happened, even across threads.
+        """
+        with self._cond:
+            for key, value in changes.items():
+                setattr(slot, key, value)
+            if free:
+                slot.busy = False
+            if state is not None:
+                slot.state = state
+            event = self._snapshot(slot)
+            self._cond.notify_all()
+            if self._sink is not None:
+                try:
+                    self._sink(event)
+                except Exception:
+                    logger.exception("session event sink failed")
+
+    def _record_health(self, slot: Slot, state: str, latency_ms: float, detail: str) -> None:
+        """Store a check's result; it shows as the slot's state once its lease ends."""
+        self._set(slot, None, health=state, latency_ms=latency_ms, detail=detail,
+                  checked=time.monotonic())
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def _spawn(self, target: Callable[..., None], *args: Any, name: str) -> threading.Thread:
+        def run() -> None:
+            try:
+                target(*args)
+            finally:
+                with self._lock:
+                    self._threads.discard(thread)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+        return thread
+
+    def start(self, wait: bool = True) -> None:
+        """Start every session in parallel; with ``wait`` return when all are up (or failed)."""
+        with self._lock:
+            if self._closed:
+                raise SessionUnavailable("the session pool is shut down")
+            first = not self._started
+            self._started = True
+        if first:
+            for slot in self._slots:
+                self._set(slot, "starting")
+            for slot in self._slots:
+                self._spawn(self._boot, slot, name=f"pool-start-{slot.id}")
+            self._spawn(self._health_loop, name="pool-health")
+        if wait:
+            with self._cond:
+                self._cond.wait_for(
+                    lambda: self._closed or all(s.state != "starting" for s in self._slots)
+                )
+
+    def _boot(self, slot: Slot) -> None:
+        """First start of a slot (in its own thread); the slot is busy until it ends."""
+        try:
+            self._replace_client(slot)
+        except ModelError:
+            pass  # recorded on the slot; a lease will try again
+        finally:
+            self._release(slot, None)
+
+    def _replace_client(self, slot: Slot) -> None:
+        """Quit the slot's browser (if any) and start a fresh one: start, cookies, check."""
+        old, slot.client = slot.client, None
+        if old is not None:
+            old.quit()
+        client = self._factory(slot.id)
+        try:
+            client.start()
+            if self._cookies:
+                try:
+                    client.add_cookies(self._cookies, self._sessions.home_url)
+                except SessionUnavailable:
+                    raise
+                except ModelError as exc:
+                    slot.last_error = str(exc)
+            health = client.validate_session()
+        except ModelError as exc:
+            client.quit()
+            self._set(slot, None, health="error", detail=str(exc), last_error=str(exc),
+                      checked=time.monotonic())
+            raise
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                slot.client, slot.prompts = client, 0
+        if closed:
+            client.quit()
+            raise SessionUnavailable("the session pool is shut down")
+        self._record_health(slot, health.state, health.latency_ms, health.detail)
+
+    def shutdown(self) -> None:
+        """Quit every browser (busy ones too) and stop the health thread; idempotent."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._stop.set()
+            clients = [(slot, slot.client) for slot in self._slots]
+            for slot in self._slots:
+                slot.client = None
+            threads = [t for t in self._threads if t is not threading.current_thread()]
+            self._cond.notify_all()
+        quitters = [threading.Thread(target=c.quit, daemon=True) for _, c in clients if c]
+        for quitter in quitters:
+            quitter.start()
+        for quitter in quitters:
+            quitter.join(30.0)
+        for thread in threads:  # starts/recycles in flight quit what they made
+            thread.join(self._sessions.start_timeout_s + self._sessions.page_load_timeout_s)
+        for slot, _ in clients:
+            self._set(slot, "stopped", detail="", health="stopped")
+
+    def __enter__(self) -> SessionPool:
+        """Use as ``with SessionPool(...) as pool:``; browsers start on first use."""
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Shut down however the block ends (KeyboardInterrupt included)."""
+        self.shutdown()
+
+    # -- leasing ----------------------------------------------------------------------
+
+    @contextmanager
+    def lease(self, timeout: float | None = None) -> Iterator[PooledSession]:
+        """Hold one session exclusively; blocks until one is free (``timeout`` seconds)."""
+        if not self._started:
+            self.start(wait=False)
+        slot = self._acquire(timeout)
+        error: BaseException | None = None
+        try:
+            self._make_fit(slot)
+            self._set(slot, "busy")
+            yield PooledSession(self, slot)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._release(slot, error)
+
+    def _acquire(self, timeout: float | None) -> Slot:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise SessionUnavailable("the session pool is shut down")
+                free = [s for s in self._slots if not s.busy]
+                ready = sorted((s for s in free if s.client is not None),
+                               key=lambda s: s.health != "healthy")
+                # A session that failed to start is retried only when no other one
+                # is about to become free (busy with a browser, or starting).
+                coming = any(s.busy and (s.client is not None or s.state != "error")
+                             for s in self._slots)
+                pick = ready[0] if ready else (free[0] if free and not coming else None)
+                if pick is not None:
+                    pick.busy = True
+                    return pick
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise SessionUnavailable(f"no browser session became free within {timeout:g}s")
+                self._cond.wait(remaining)
+
+    def _make_fit(self, slot: Slot) -> None:
+        """Before handing a session out: start it if it failed, check it if stale, replace
+        it if the browser died."""
+        client = slot.client
+        if client is None:
+            self._set(slot, "recycling", detail="restarting after a failed start")
+            self._replace_client(slot)
+            return
+        if time.monotonic() - slot.checked >= self._sessions.health_interval_s:
+            health = client.validate_session()
+            self._record_health(slot, health.state, health.latency_ms, health.detail)
+            if health.state == "healthy" or client.is_alive():
+                return
+        elif client.is_alive():
+            return
+        self._set(slot, "recycling", detail="browser died; replacing it")
+        self._replace_client(slot)
+
+    def _release(self, slot: Slot, error: BaseException | None) -> None:
+        """End a lease: recycle in the background if needed, else free the slot."""
+        kind = reason = ""
+        if not self._closed and slot.client is not None:
+            if isinstance(error, SessionUnavailable):
+                kind, reason = "restart", "browser died"
+            elif slot.prompts >= self._sessions.max_prompts_per_session:
+                kind, reason = "restart", "prompt limit reached"
+            elif isinstance(error, _RELOAD_AFTER):
+                kind, reason = "reload", type(error).__name__
+        if kind:
+            self._set(slot, "recycling", detail=f"{kind}: {reason}")
+            self._spawn(self._recycle, slot, kind, name=f"pool-recycle-{slot.id}")
+            return
+        with self._cond:
+            leftover = slot.client if self._closed else None
+            if leftover is not None:
+                slot.client = None
+        if leftover is not None:
+            leftover.quit()
+        self._set(slot, self._idle_state(slot), free=True)
+
+    def _idle_state(self, slot: Slot) -> str:
+        if self._closed:
+            return "stopped"
+        return slot.health if slot.client is not None else "error"
+
+    def _recycle(self, slot: Slot, kind: str) -> None:
+        try:
+            client = slot.client
+            if kind == "reload" and client is not None:
+                health = client.validate_session()
+                if health.state in ("healthy", "logged_out") or client.is_alive():
+                    self._record_health(slot, health.state, health.latency_ms, health.detail)
+                    return
+            self._replace_client(slot)
+        except ModelError:
+            pass  # recorded on the slot
+        finally:
+            self._set(slot, self._idle_state(slot), free=True)
+
+    # -- prompts ----------------------------------------------------------------------
+
+    def submit(self, prompt: str, model_url: str, *, timeout_s: float = 300.0) -> Answer:
+        """Lease a session and ask; a browser that died is replaced and asked once more."""
+        with self.lease() as session:
+            try:
+                return session.submit_prompt(prompt, model_url, timeout_s=timeout_s)
+            except SessionUnavailable:
+                if self._closed:
+                    raise
+                logger.warning("session %s died mid-prompt; replacing it and retrying", session.id)
+                self._set(session.slot, "recycling", detail="browser died; replacing it")
+                self._replace_client(session.slot)
+                self._set(session.slot, "busy")
+                return session.submit_prompt(prompt, model_url, timeout_s=timeout_s)
+
+    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0) -> Answer:
+        """:meth:`submit` under the client's name, so a pool serves wherever one session
+        would (the registry's ``PromptSession``)."""
+        return self.submit(prompt, model_url, timeout_s=timeout_s)
+
+    def _run(self, slot: Slot, prompt: str, model_url: str, timeout_s: float) -> Answer:
+        client = slot.client
+        if client is None:
+            raise SessionUnavailable(f"browser session {slot.id} is not running")
+        self._set(slot, "busy", prompts=slot.prompts + 1)
+        try:
+            answer = client.submit_prompt(prompt, model_url, timeout_s=timeout_s)
+        except ModelError as exc:
+            health = {SessionExpired: "logged_out", SelectorMissing: "error"}.get(
+                type(exc), slot.health
+            )
+            self._set(slot, "busy", health=health, last_error=str(exc))
+            raise
+        with self._lock:
+            slot.health = "healthy"
+        return answer
+
+    # -- health -----------------------------------------------------------------------
+
+    def _check(self, slot: Slot) -> None:
+        """Validate one slot the caller has marked busy, then free it."""
+        try:
+            client = slot.client
+            if client is None:  # its start failed earlier: try again
+                self._replace_client(slot)
+                return
+            health = client.validate_session()
+            self._record_health(slot, health.state, health.latency_ms, health.detail)
+            if health.state != "healthy" and not client.is_alive() and not self._closed:
+                self._replace_client(slot)
+        except ModelError:
+            pass  # recorded on the slot
+        finally:
+            self._release(slot, None)
+
+    def _claim(self, slot: Slot, *, stale_only: bool) -> bool:
+        """Mark an idle slot busy for a check (True), unless it is in use or fresh."""
+        with self._lock:
+            stale = time.monotonic() - slot.checked >= self._sessions.health_interval_s
+            if slot.busy or self._closed or (stale_only and not stale):
+                return False
+            slot.busy = True
+            return True
+
+    def check_health(self) -> list[SessionState]:
+        """Validate every idle session now (in parallel) and return all statuses."""
+        if not self._started:
+            self.start(wait=True)
+        threads = [
+            threading.Thread(target=self._check, args=(s,), daemon=True)
+            for s in self._slots if self._claim(s, stale_only=False)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return self.statuses()
+
+    def _health_loop(self) -> None:
+        """Every health_interval_s, re-check (or restart) idle sessions whose check is stale."""
+        while not self._stop.wait(self._sessions.health_interval_s):
+            for slot in self._slots:
+                if self._claim(slot, stale_only=True):
+                    self._check(slot)
+
+    def statuses(self) -> list[SessionState]:
+        """A snapshot of every session's state."""
+        with self._lock:
+            return [self._snapshot(slot) for slot in self._slots]

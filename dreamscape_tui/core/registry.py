@@ -1,0 +1,115 @@
+"""ModelRegistry: the one owner of every model rule (names, URLs, thresholds, routing).
+
+The scripts this replaces scattered model URLs and routing over several handlers. Here
+every caller (``ask``, heal workers, the TUI) asks the registry which model to use and
+sends the prompt through ``process_with_model``, so a rule changes in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from dreamscape_tui.core.answer import Answer
+from dreamscape_tui.core.config import Config, ModelConfig
+from dreamscape_tui.core.errors import SessionUnavailable, UsageError
+from dreamscape_tui.core.openai_api import chat_completion
+
+
+class PromptSession(Protocol):
+    """Anything that can put a prompt to a chat web page (a pooled browser session)."""
+
+    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = ...) -> Answer:
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRequest:
+    """What routing needs to know about the work: its size, complexity and kind."""
+
+    lines: int = 0
+    cc_max: int = 0
+    kind: str = ""
+
+
+class ModelRegistry:
+    """Models and the escalation ladder from the config; routing and dispatch."""
+
+    def __init__(self, config: Config) -> None:
+        self.models: tuple[ModelConfig, ...] = config.models
+        self._by_name = {m.name: m for m in config.models}
+        names = config.routing.ladder or tuple(m.name for m in config.models)
+        self.ladder: tuple[ModelConfig, ...] = tuple(self._by_name[n] for n in names)
+
+    def get(self, name: str) -> ModelConfig:
+        """The model called ``name``; a UsageError listing the known names otherwise."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            known = ", ".join(self._by_name)
+            raise UsageError(f"unknown model {name!r} (models: {known})") from None
+
+    @property
+    def default(self) -> ModelConfig:
+        """The first rung of the ladder: what a plain ``ask`` uses."""
+        return self.ladder[0] if self.ladder else self.models[0]
+
+    def fits(self, model: ModelConfig, request: RouteRequest) -> bool:
+        """Whether ``request`` is within the model's max_lines / max_complexity (0 = any)."""
+        if model.max_lines and request.lines > model.max_lines:
+            return False
+        return not (model.max_complexity and request.cc_max > model.max_complexity)
+
+    def candidates(self, request: RouteRequest) -> list[ModelConfig]:
+        """The ladder, in order, without the models the request is too big for.
+
+        When no model fits, the last rung (the strongest) is the only candidate:
+        routing always returns a model, and thresholds decide escalation later.
+        """
+        fitting = [m for m in self.ladder if self.fits(m, request)]
+        return fitting or [self.ladder[-1] if self.ladder else self.models[-1]]
+
+    def route(self, request: RouteRequest, attempt: int,
+              order: Sequence[str] | None = None) -> ModelConfig:
+        """The model for ``attempt`` (1-based): one rung up the ladder per attempt.
+
+        ``order`` (model names, best first) lets learned statistics reorder the
+        candidates; models it does not name keep their ladder order after it.
+        """
+        models = self.candidates(request)
+        if order:
+            rank = {name: i for i, name in enumerate(order)}
+            models.sort(key=lambda m: rank.get(m.name, len(rank)))
+        return models[min(max(attempt, 1), len(models)) - 1]
+
+    def needs_browser(self, model: ModelConfig) -> bool:
+        return model.kind == "webchat"
+
+    def process_with_model(self, session: PromptSession | None, prompt: str,
+                           model: ModelConfig) -> Answer:
+        """Send ``prompt`` to ``model``: the one protocol every caller uses.
+
+        ``session`` is a leased browser session for ``webchat`` models and may be None
+        for ``openai-api`` ones. Errors are the typed ``ModelError`` subclasses.
+        """
+        if model.kind == "openai-api":
+            return chat_completion(model, prompt)
+        if session is None:
+            raise SessionUnavailable(f"model {model.name!r} needs a browser session")
+        answer = session.submit_prompt(prompt, model.url, timeout_s=model.timeout_s)
+        return Answer(answer.text, answer.code_blocks, answer.seconds, model.name)
+
+    def describe(self) -> list[dict[str, object]]:
+        """The ``models --json`` rows: each model and its place on the ladder."""
+        positions = {m.name: i + 1 for i, m in enumerate(self.ladder)}
+        rows: list[dict[str, object]] = []
+        for m in self.models:
+            rows.append({
+                "name": m.name, "kind": m.kind,
+                "url": m.url if m.kind == "webchat" else m.base_url,
+                "model": m.model, "api_key_env": m.api_key_env,
+                "max_lines": m.max_lines, "max_complexity": m.max_complexity,
+                "timeout_s": m.timeout_s, "ladder_position": positions.get(m.name),
+            })
+        return rows
