@@ -1,0 +1,80 @@
+"""``dreamscape heal --headless``: check, heal to completion, print what happened.
+
+Exit 0 when nothing is left to review, 3 when escalations are pending (DESIGN §4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from dreamscape_tui.commands.common import config_for, pool_factory, project_root, warn
+from dreamscape_tui.core.engine import AutomationEngine, HealSummary
+from dreamscape_tui.core.errors import UsageError
+from dreamscape_tui.core.heal import HealOptions
+from dreamscape_tui.core.registry import ModelRegistry
+
+EXIT_ATTENTION = 3
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", nargs="?", default=".", help="project directory")
+    parser.add_argument("--headless", action="store_true",
+                        help="run without the TUI, to completion")
+    parser.add_argument("--json", action="store_true", help="print the JSON summary")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="validate fixes but change no file and keep no state")
+    parser.add_argument("--max-attempts", type=int, metavar="N",
+                        help="attempts per failure before it escalates")
+    parser.add_argument("--model", metavar="NAME", help="use only this model")
+
+
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.headless:
+        raise UsageError("heal runs in the TUI by default: use `dreamscape PATH`, "
+                         "or `dreamscape heal --headless` to run without it")
+    if args.max_attempts is not None and args.max_attempts < 1:
+        raise UsageError("--max-attempts: expected a number of at least 1")
+    root = project_root(args.path)
+    config = config_for(args, root)
+    if args.model:
+        ModelRegistry(config).get(args.model)  # a clear error before any work starts
+    engine = AutomationEngine(root, config, dry_run=args.dry_run, session_factory=pool_factory,
+                              sink=None if args.json else _progress)
+    from dreamscape_tui.core.pool import install_signal_handlers
+
+    restore = install_signal_handlers(engine)
+    try:
+        summary = engine.run_all(HealOptions(dry_run=args.dry_run,
+                                             max_attempts=args.max_attempts, model=args.model))
+    finally:
+        restore()
+        engine.close()
+    if engine.store.recovered_to is not None:
+        warn(f"{engine.store.path} was corrupt; moved to {engine.store.recovered_to}")
+    if args.json:
+        json.dump(summary.to_json(), sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        _print_summary(summary)
+    return EXIT_ATTENTION if summary.escalated else 0
+
+
+def _progress(event: object) -> None:
+    from dreamscape_tui.core.events import EngineLog
+
+    if isinstance(event, EngineLog):
+        print(event.text, file=sys.stderr)
+
+
+def _print_summary(summary: HealSummary) -> None:
+    for item in summary.healed:
+        print(f"healed     {item['id']:<5} {item['path']}  ({item['model']}, "
+              f"attempt {item['attempts']}; backup {item['backup']})")
+    for item in summary.escalated:
+        print(f"escalated  {item['id']:<5} {item['path']}  {item['reason']}")
+    if not summary.healed and not summary.escalated:
+        print("nothing to heal")

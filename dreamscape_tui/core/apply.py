@@ -1,0 +1,122 @@
+"""Write a validated fix into the user's tree safely, and undo it.
+
+A fix lands only if the file still holds the content the heal started from; the
+original is saved under ``.dreamscape/backups/<heal id>/`` first; the new content is
+written to a temp file in the same directory and renamed over the original, so the
+file is never half-written. The journal entry is written before the file is touched,
+which is what lets a killed process finish or roll forward an interrupted apply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from dreamscape_tui.core.errors import UserError
+from dreamscape_tui.core.healstore import HealStore
+from dreamscape_tui.core.store import STATE_DIR
+
+BACKUPS = "backups"
+
+
+class ApplyConflict(Exception):
+    """The file changed since the heal started: the fix must not overwrite it."""
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_hash(path: Path) -> str:
+    try:
+        return content_hash(path.read_bytes())
+    except FileNotFoundError:
+        return ""
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` via temp file + rename, keeping its mode."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def backup_path(root: Path, heal_id: str, rel: str) -> Path:
+    return root / STATE_DIR / BACKUPS / heal_id / rel
+
+
+def apply_fix(root: Path, heals: HealStore, heal_id: str, rel: str, candidate: str,
+              base_hash: str) -> Path:
+    """Apply ``candidate`` to ``rel``; returns the backup path. Raises ApplyConflict."""
+    target = root / rel
+    original = target.read_bytes()
+    if content_hash(original) != base_hash:
+        raise ApplyConflict(f"{rel} changed since the heal started")
+    new = candidate.encode("utf-8")
+    backup = backup_path(root, heal_id, rel)
+    heals.journal(heal_id, path=rel, backup=str(backup.relative_to(root)), state="applying",
+                  before_hash=base_hash, after_hash=content_hash(new))
+    heals.update(heal_id, state="applying", candidate=candidate)
+    backup.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(backup, original)
+    if file_hash(target) != base_hash:  # edited while we wrote the backup
+        heals.journal(heal_id, state="conflict")
+        raise ApplyConflict(f"{rel} changed since the heal started")
+    atomic_write(target, new)
+    heals.journal(heal_id, state="applied")
+    return backup
+
+
+def finish_interrupted_apply(root: Path, heals: HealStore, item: dict[str, object]) -> str:
+    """Roll an apply a killed process left behind forward; returns the new state.
+
+    The file holds the fix: it was applied ("healed"). It holds the original: apply it
+    again (nothing is applied twice: the hash says which). Anything else: the user
+    changed the file, so the heal starts over ("queued").
+    """
+    heal_id, rel = str(item["id"]), str(item["path"])
+    entry = next((e for e in heals.journal_entries() if e["heal_id"] == heal_id), None)
+    current = file_hash(root / rel)
+    if entry and current == entry["after_hash"]:
+        heals.journal(heal_id, state="applied")
+        return "healed"
+    if entry and current == entry["before_hash"] and isinstance(item.get("candidate"), str):
+        apply_fix(root, heals, heal_id, rel, str(item["candidate"]), current)
+        return "healed"
+    if entry:
+        heals.journal(heal_id, state="conflict")
+    return "queued"
+
+
+def undo(root: Path, heals: HealStore, heal_id: str | None = None) -> tuple[str, str]:
+    """Restore the backup of the latest (or the given) applied heal; (heal id, path)."""
+    applied = [e for e in heals.journal_entries() if e["state"] == "applied"]
+    if heal_id:
+        applied = [e for e in applied if e["heal_id"] == heal_id]
+        if not applied:
+            raise UserError(f"heal {heal_id!r}: no applied heal with that id "
+                            "(see dreamscape heal --json for ids)")
+    if not applied:
+        raise UserError("nothing to undo: no heal has been applied here")
+    entry = applied[-1]
+    target, backup = root / entry["path"], root / entry["backup"]
+    if not backup.is_file():
+        raise UserError(f"{backup}: the backup is missing; cannot undo {entry['heal_id']}")
+    if file_hash(target) != entry["after_hash"]:
+        raise UserError(f"{entry['path']} changed since heal {entry['heal_id']}; "
+                        f"not overwriting it (the original is in {backup})")
+    atomic_write(target, backup.read_bytes())
+    heals.journal(entry["heal_id"], state="undone")
+    heals.update(entry["heal_id"], state="undone")
+    return entry["heal_id"], entry["path"]

@@ -1,0 +1,241 @@
+"""AutomationEngine: the one facade the CLI and the Textual app drive.
+
+It owns the project's store, scanner, checks, heal queue and (lazily) the browser pool.
+It reports through a sink (``Callable[[Event], None]``) and stops when its cancel event
+is set; it never touches Textual (the app runs it in thread workers).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from dreamscape_tui.core.apply import apply_fix, content_hash, finish_interrupted_apply, undo
+from dreamscape_tui.core.checks import CheckReport, Failure, run_checks
+from dreamscape_tui.core.config import Config, RoutingConfig
+from dreamscape_tui.core.errors import UserError
+from dreamscape_tui.core.events import EngineLog, Event, EventSink, HealChanged
+from dreamscape_tui.core.heal import Healer, HealOptions
+from dreamscape_tui.core.healstore import HealStore
+from dreamscape_tui.core.metrics import FileMetrics
+from dreamscape_tui.core.registry import ModelRegistry, PromptSession
+from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
+from dreamscape_tui.core.store import Store
+from dreamscape_tui.core.validate import Workspace
+
+# (config, sink) -> a SessionPool that starts on first use and reports to the sink
+SessionFactory = Callable[[Config, EventSink], Any]
+
+
+@dataclass
+class HealSummary:
+    """What one heal run did, as ``heal --json`` prints it (DESIGN §4)."""
+
+    healed: list[dict[str, Any]] = field(default_factory=list)
+    escalated: list[dict[str, Any]] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"healed": self.healed, "escalated": self.escalated, "stats": self.stats}
+
+
+class AutomationEngine:
+    """Scan -> check -> queue -> heal, for one project."""
+
+    def __init__(self, root: Path, config: Config, *, store: Store | None = None,
+                 sink: EventSink | None = None, cancel: threading.Event | None = None,
+                 session_factory: SessionFactory | None = None,
+                 dry_run: bool = False) -> None:
+        self.root = root.resolve()
+        self.config = config
+        self.dry_run = dry_run
+        # A dry run must leave no trace in the project: its state lives in a temp dir.
+        self._tmp = tempfile.TemporaryDirectory(prefix="dreamscape-dry-") if dry_run else None
+        self.store = store or (Store(Path(self._tmp.name) / "state.json") if self._tmp
+                               else Store.for_project(self.root))
+        self.heals = HealStore(self.store)
+        self.registry = ModelRegistry(config)
+        self.sink: EventSink = sink or (lambda event: None)
+        self.cancel = cancel or threading.Event()
+        self.running = threading.Event()  # cleared = healing paused
+        self.running.set()
+        self._session_factory = session_factory
+        self._pool: Any = None
+        self.metrics: dict[str, FileMetrics] = {}
+        self.check_report = CheckReport()
+
+    def emit(self, event: Event) -> None:
+        self.sink(event)
+
+    # -- scan and check ------------------------------------------------------------------
+    def scan(self) -> ScanReport:
+        scanner = ProjectScanner(self.root, self.config.scanner, self.store, cancel=self.cancel)
+        report = ScanReport(scanner.root)
+        for event in scanner.stream():
+            self.emit(event)
+            report.add(event)
+        self.metrics = {f.path: f.metrics for f in report.files}
+        return report
+
+    def check(self, files: list[str]) -> CheckReport:
+        self.emit(EngineLog(f"checking {len(files)} files"))
+        self.check_report = run_checks(self.root, self.config.checks, files)
+        self.emit(EngineLog(f"{len(self.check_report.failures)} failing files"))
+        return self.check_report
+
+    def enqueue(self, failures: list[Failure]) -> list[str]:
+        queued = []
+        for failure in failures:
+            cc_max = self.metrics[failure.path].cc_max if failure.path in self.metrics else 0
+            heal_id = self.heals.enqueue(failure, cc_max, self.heals.history(failure.path))
+            if heal_id:
+                queued.append(heal_id)
+                item = self.heals.get(heal_id)
+                if item:
+                    self._emit_item(item)
+        return queued
+
+    def _emit_item(self, item: dict[str, Any]) -> None:
+        self.emit(HealChanged(item["id"], item["path"], item["kind"], item["state"],
+                              item["attempts"], item["model"], item.get("reason", "")))
+
+    # -- heal ------------------------------------------------------------------------------
+    def recover(self) -> int:
+        """Resume what a killed process left: finish applies, re-queue the rest."""
+        resumed = 0
+        for item in self.heals.interrupted():
+            state = (finish_interrupted_apply(self.root, self.heals, item)
+                     if item["state"] == "applying" else "queued")
+            self.heals.update(item["id"], state=state)
+            resumed += 1
+        if resumed:
+            self.emit(EngineLog(f"resumed {resumed} interrupted heals"))
+        return resumed
+
+    def session(self) -> PromptSession | None:
+        """The browser pool, created on first need (openai-api models need none)."""
+        if self._pool is None and self._session_factory is not None and any(
+                self.registry.needs_browser(m) for m in self.registry.models):
+            self._pool = self._session_factory(self.config, self.sink)
+        return self._pool  # type: ignore[no-any-return]
+
+    def heal(self, options: HealOptions | None = None) -> HealSummary:
+        """Run the queue to completion; returns the summary of this run."""
+        options = options or HealOptions()
+        started = time.monotonic()
+        before = {i["id"] for i in self.heals.items(("healed",))}
+        config = self.config
+        if options.model:
+            self.registry.get(options.model)  # a clear error before any work starts
+            config = replace(config, routing=RoutingConfig(ladder=(options.model,)))
+        passed = {o.nodeid for o in self.check_report.outcomes if o.outcome == "passed"}
+        healer = Healer(self.root, config, self.heals, ModelRegistry(config), self.session(),
+                        self.metrics, passed, options=replace(options, dry_run=self.dry_run),
+                        sink=self.sink, cancel=self.cancel, running=self.running)
+        healer.run()
+        wall = time.monotonic() - started
+        summary = HealSummary()
+        for item in self.heals.items():
+            if item["state"] == "healed" and item["id"] not in before:
+                summary.healed.append({"id": item["id"], "path": item["path"],
+                                       "attempts": item["attempts"], "model": item["model"],
+                                       "backup": item["backup"] or None})
+            elif item["state"] == "escalated":
+                summary.escalated.append({"id": item["id"], "path": item["path"],
+                                          "reason": item["reason"],
+                                          "attempts": item["attempts"]})
+        summary.stats = {
+            "healed": len(summary.healed), "escalated": len(summary.escalated),
+            "workers": healer.workers, "seconds": round(wall, 3),
+            "model_seconds": round(healer.model_seconds, 3),
+            "validation_seconds": round(healer.validation_seconds, 3),
+            "busy_seconds": round(healer.busy_seconds, 3), "dry_run": self.dry_run,
+        }
+        return summary
+
+    def run_all(self, options: HealOptions | None = None) -> HealSummary:
+        """The whole loop: scan, check, resume, queue failures, heal."""
+        report = self.scan()
+        files = [f.path for f in report.files] + [s.path for s in report.skipped
+                                                  if s.path.endswith(".py")]
+        self.check(sorted(set(files) & set(self._readable(files))))
+        self.recover()
+        self.enqueue(self.check_report.failures)
+        return self.heal(options)
+
+    def _readable(self, files: list[str]) -> list[str]:
+        return [f for f in files if (self.root / f).is_file()]
+
+    # -- review --------------------------------------------------------------------------
+    def accept(self, heal_id: str) -> Path:
+        """Re-validate an escalated item's best candidate, then apply it with a backup."""
+        item = self._escalated(heal_id)
+        if not item.get("best"):
+            raise UserError(f"heal {heal_id} has no candidate fix to accept")
+        failure = Failure.from_json(item["failure"])
+        workspace = Workspace(self.root)
+        try:
+            passed = {o.nodeid for o in self.check_report.outcomes if o.outcome == "passed"}
+            verdict = workspace.validate(failure, item["best"], self.config.checks, passed,
+                                         self.config.heal.validation_timeout_s)
+        finally:
+            workspace.close()
+        if not verdict.ok and item.get("best_failing") != verdict.failing:
+            raise UserError(f"heal {heal_id}: the candidate no longer validates: "
+                            f"{verdict.reason}")
+        current = content_hash((self.root / item["path"]).read_bytes())
+        backup = apply_fix(self.root, self.heals, heal_id, item["path"], item["best"], current)
+        self.heals.update(heal_id, state="accepted", backup=str(backup.relative_to(self.root)))
+        self._emit_item({**item, "state": "accepted"})
+        return backup
+
+    def reject(self, heal_id: str) -> None:
+        item = self._escalated(heal_id)
+        self.heals.update(heal_id, state="rejected")
+        self._emit_item({**item, "state": "rejected"})
+
+    def retry(self, heal_id: str, hint: str) -> None:
+        """Queue an escalated item again with the user's hint for the next prompt."""
+        item = self._escalated(heal_id)
+        self.heals.update(heal_id, state="queued", hint=hint, attempts=0)
+        self._emit_item({**item, "state": "queued", "attempts": 0})
+
+    def _escalated(self, heal_id: str) -> dict[str, Any]:
+        item = self.heals.get(heal_id)
+        if item is None or item["state"] != "escalated":
+            raise UserError(f"heal {heal_id} is not waiting for review")
+        return item
+
+    def undo(self, heal_id: str | None = None) -> tuple[str, str]:
+        undone = undo(self.root, self.heals, heal_id)
+        self.emit(EngineLog(f"undid heal {undone[0]} of {undone[1]}"))
+        return undone
+
+    def pause(self) -> None:
+        """Workers finish their current attempt, then wait; nothing is lost."""
+        self.running.clear()
+        self.emit(EngineLog("healing paused"))
+
+    def resume(self) -> None:
+        self.running.set()
+        self.emit(EngineLog("healing resumed"))
+
+    def shutdown(self) -> None:
+        """Stop work and quit every browser (also what SIGTERM does)."""
+        self.cancel.set()
+        self.running.set()  # release paused workers so they see the cancel
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def close(self) -> None:
+        """Shut down and flush the store; safe to call more than once."""
+        self.shutdown()
+        self.store.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
