@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ class Workspace:
         self.root = root
         self.path = Path(tempfile.mkdtemp(prefix="dreamscape-ws-", dir=parent))
         self._synced: dict[str, tuple[int, int]] = {}
+        self.sync_seconds = 0.0  # engine work inside validate(), for honest accounting
 
     def _source_files(self) -> dict[str, tuple[int, int]]:
         files: dict[str, tuple[int, int]] = {}
@@ -70,6 +72,7 @@ class Workspace:
 
     def sync(self) -> int:
         """Bring the copy up to date with the user's tree; returns files copied."""
+        started = time.monotonic()
         current = self._source_files()
         copied = 0
         for rel, stamp in current.items():
@@ -81,6 +84,7 @@ class Workspace:
         for rel in set(self._synced) - set(current):
             (self.path / rel).unlink(missing_ok=True)
         self._synced = current
+        self.sync_seconds += time.monotonic() - started
         return copied
 
     def validate(self, failure: Failure, candidate: str, checks: ChecksConfig,
