@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dreamscape_tui.core.config import load_config  # noqa: E402
-from dreamscape_tui.core.engine import AutomationEngine  # noqa: E402
-from tests.fake_openai import Scripted, fake_openai_server  # noqa: E402
+from dreamscape_tui.core.config import load_config
+from dreamscape_tui.core.engine import AutomationEngine
+from tests.fake_openai import Scripted, fake_openai_server
 
 
 def make_project(root: Path, faults: int) -> None:
