@@ -11,15 +11,19 @@ How radon counts, and why the fast pass is faithful to it:
   ``\\x1c``, ``\\u2028`` ... end lines too, and indentation is gone). From a line it
   tokenizes the stripped lines joined by ``\\n`` and adds lines until ``tokenize`` neither
   raises ``TokenError`` nor yields an ``ERRORTOKEN``: that span is a *group* (a logical
-  line). Since the text has no indentation, a group ends exactly where ``tokenize`` run
-  once over the whole joined text is back in its start state: after a ``NEWLINE`` or an
-  ``NL`` token outside brackets. An ``ERRORTOKEN`` or ``TokenError`` there means radon
-  can never close the group and raises ``SyntaxError``.
-* a group is a comment line if its only token is a COMMENT, a docstring if it is a single
-  STRING (counted as one single-comment line if the string is on one line, else as
-  ``multi`` / ``blank`` lines), otherwise code (``sloc`` / ``blank`` per line); its
-  logical lines come from ``radon.raw._logical``: 0 without tokens, else 1, or 2 if
-  there is a ``:`` that is not the last token.
+  line). Since the text has no indentation, a group ends where ``tokenize``, run once
+  over the whole joined text, is back in its start state: at a ``NEWLINE``, or an ``NL``
+  outside brackets. Two exceptions come from the joined buffer having no final newline:
+  an empty line that ends a backslash continuation does not end the group (radon's
+  buffer then ends in backslash-newline, an error, so radon reads on), and a last empty
+  line is only a group of its own if the text before it is complete. An ``ERRORTOKEN``
+  or ``TokenError`` in the joined text means radon can never close that group and
+  raises ``SyntaxError``.
+* a group is a comment line if its first token is a COMMENT and the rest are newlines, a
+  docstring if that token is a STRING (counted as one single-comment line if the string
+  is on one line, else as ``multi`` / ``blank`` lines), otherwise code (``sloc`` /
+  ``blank`` per line); its logical lines come from ``radon.raw._logical``: 0 without
+  tokens, else 1, or 2 if there is a ``:`` that is not the last token.
 
 ``_scan`` finds strings (with ``tokenize``'s own rules), comments, brackets, ``:``, ``;``
 and continuations with one regex and skips everything else in C. Anything it is not sure
