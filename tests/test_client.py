@@ -34,27 +34,7 @@ from dreamscape_tui.core.errors import (
 )
 from dreamscape_tui.practice import SESSION_COOKIE_NAME, ChatServer, Prompt, Reply
 from tests.browser_fixtures import browser_configs, browser_test
-
-
-def big_prompt() -> str:
-    """~20 KB of code-like text with everything a sloppy client would mangle."""
-    block = [
-        "def function_{i}(value):   ",
-        "\tif value > {i}:\t# a tab-indented comment",
-        "        return value * {i}    ",
-        "",
-        "    ",
-        '# ünïcode ✓ {i} \\ "quotes" <b>&amp;</b> `ticks`',
-        "",
-        "",
-    ]
-    lines = ["   leading spaces on the first line"]
-    i = 0
-    while sum(len(line) + 1 for line in lines) < 20_000:
-        lines += [line.format(i=i) for line in block]
-        i += 1
-    return "\n".join(lines) + "\n\n"
-
+from tests.prompts import big_prompt
 
 # -- prompts and answers ---------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
 from dreamscape_tui.practice import ERROR_MESSAGES, ChatServer, Prompt, Reply
+from tests.prompts import big_prompt
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -139,26 +140,6 @@ def answer_text(driver: WebDriver, index: int = -1) -> str:
     """Exact text content of an assistant answer's ``.markdown`` div."""
     markdown = css(driver, f"{ASSISTANT} .markdown")[index]
     return str(driver.execute_script("return arguments[0].textContent", markdown))
-
-
-def big_prompt() -> str:
-    """~20 KB of code-like text with everything a sloppy client would mangle."""
-    block = [
-        "def function_{i}(value):   ",
-        "\tif value > {i}:\t# a tab-indented comment",
-        "        return value * {i}    ",
-        "",
-        "    ",
-        '# ünïcode ✓ 🎉 {i} \\ "quotes" <b>&amp;</b> `ticks`',
-        "",
-        "",
-    ]
-    lines = ["   leading spaces on the first line"]
-    i = 0
-    while sum(len(line) + 1 for line in lines) < 20_000:
-        lines += [line.format(i=i) for line in block]
-        i += 1
-    return "\n".join(lines) + "\n\n"
 
 
 # -- prompt input -------------------------------------------------------------------
