@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dreamscape_tui.core.apply import apply_fix, content_hash, finish_interrupted_apply, undo
+from dreamscape_tui.core.apply import ApplyConflict, apply_fix, finish_interrupted_apply, undo
 from dreamscape_tui.core.checks import CheckReport, Failure, run_checks
 from dreamscape_tui.core.config import Config, RoutingConfig
 from dreamscape_tui.core.errors import UserError
@@ -185,11 +185,15 @@ class AutomationEngine:
                                          self.config.heal.validation_timeout_s)
         finally:
             workspace.close()
-        if not verdict.ok and item.get("best_failing") != verdict.failing:
-            raise UserError(f"heal {heal_id}: the candidate no longer validates: "
+        if not verdict.ok:
+            raise UserError(f"heal {heal_id}: the candidate does not validate: "
                             f"{verdict.reason}")
-        current = content_hash((self.root / item["path"]).read_bytes())
-        backup = apply_fix(self.root, self.heals, heal_id, item["path"], item["best"], current)
+        try:  # the candidate was made from base_hash: never apply it over a newer edit
+            backup = apply_fix(self.root, self.heals, heal_id, item["path"], item["best"],
+                               item.get("best_base") or item["base_hash"])
+        except ApplyConflict:
+            raise UserError(f"{item['path']} changed since this fix was made; "
+                            "retry to heal the current content") from None
         self.heals.update(heal_id, state="accepted", backup=str(backup.relative_to(self.root)))
         self._emit_item({**item, "state": "accepted"})
         return backup

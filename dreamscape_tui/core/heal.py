@@ -149,13 +149,6 @@ class Healer:
             self._failed(item, number, model, f"unusable answer: {exc}", "", None)
             return
         diff = unified_diff(content, edit.content, failure.path)
-        share = changed_share(content, edit.content)
-        if share > self.config.heal.max_diff_share:
-            self._record(item, number, model, "escalated", f"rewrites {share:.0%}", diff)
-            self._set(item, best=edit.content, best_failing=None)
-            self._escalate(item, f"the fix rewrites {share:.0%} of the file (limit "
-                                 f"{self.config.heal.max_diff_share:.0%})")
-            return
         self._set(item, state="validating")
         started, synced = time.monotonic(), workspace.sync_seconds
         verdict = workspace.validate(failure, edit.content, self.config.checks,
@@ -163,7 +156,14 @@ class Healer:
         # syncing the copy is the engine's own work: it stays in the overhead
         sync = workspace.sync_seconds - synced
         self._account(validation_s=time.monotonic() - started - sync)
-        if verdict.ok:
+        share = changed_share(content, edit.content)
+        if verdict.ok and share > self.config.heal.max_diff_share:
+            # validated, but too big a change to land unseen: a person decides
+            self._record(item, number, model, "validated", f"rewrites {share:.0%}", diff)
+            self._set(item, best=edit.content, best_failing=0, best_base=item["base_hash"])
+            self._escalate(item, f"the fix rewrites {share:.0%} of the file (limit "
+                                 f"{self.config.heal.max_diff_share:.0%})")
+        elif verdict.ok:
             self._succeeded(item, number, model, edit.content, diff)
         else:
             self._failed(item, number, model, verdict.reason, diff, verdict, edit.content)
@@ -188,7 +188,7 @@ class Healer:
             self.sink(EngineLog(f"{item['path']}: fix validated (dry run, not applied)"))
             return
         if not self.config.heal.auto_apply:
-            self._set(item, best=candidate, best_failing=0)
+            self._set(item, best=candidate, best_failing=0, best_base=item["base_hash"])
             self._escalate(item, "validated fix waiting for review (auto_apply is off)")
             return
         try:
@@ -210,7 +210,8 @@ class Healer:
         self.heals.record_outcome(model.name, item["kind"], False)
         if candidate is not None and verdict is not None and (
                 item.get("best_failing") is None or verdict.failing < item["best_failing"]):
-            self._set(item, best=candidate, best_failing=verdict.failing)
+            self._set(item, best=candidate, best_failing=verdict.failing,
+                      best_base=item["base_hash"])
         if verdict is not None and verdict.timed_out:
             self._escalate(item, f"validation timed out after "
                                  f"{self.config.heal.validation_timeout_s:g} s")

@@ -46,7 +46,7 @@ class HealStore:
                 "id": heal_id, "failure_id": failure.id, "failure": failure.to_json(),
                 "path": failure.path, "kind": failure.kind, "state": "queued", "attempts": 0,
                 "model": "", "reason": "", "base_hash": "", "best": None, "best_failing": None,
-                "backup": "", "hint": "", "candidate": None, "dry_run": False,
+                "best_base": "", "backup": "", "hint": "", "candidate": None, "dry_run": False,
                 "priority": [SEVERITY.get(failure.kind, 3), -history, -cc_max],
             })
         self.store.flush()
