@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sessions": ("sessions", "start the browser pool and show each session's health"),
     "login": ("login", "store the chat site's login cookies"),
     "models": ("models", "list the models and the escalation ladder"),
+    "demo": ("demo", "the full loop offline on a bundled sample project"),
 }
 
 

@@ -1,10 +1,10 @@
-"""``dreamscape [PATH]``: open the TUI on a project."""
+"""``dreamscape [PATH]``: open the TUI on a project (the engine starts on its own)."""
 
 from __future__ import annotations
 
 import argparse
 
-from dreamscape_tui.commands.common import config_for, project_root
+from dreamscape_tui.commands.common import config_for, pool_factory, project_root
 
 
 def run_tui(args: argparse.Namespace) -> int:
@@ -12,5 +12,9 @@ def run_tui(args: argparse.Namespace) -> int:
     config = config_for(args, root)
     from dreamscape_tui.app import create_app  # textual is imported only for the TUI
 
-    create_app(root, config).run()
+    app = create_app(root, config, session_factory=pool_factory)
+    try:
+        app.run()
+    finally:
+        app.engine.close()  # idempotent: q already closed it; a crash has not
     return 0

@@ -1,0 +1,79 @@
+"""Everything known about one file: radon metrics, its functions, failures and heals.
+
+Metrics come from the last scan (``engine.metrics`` or the scan results the dashboard
+holds); the history from the heal store, newest first, with each attempt's model and
+outcome, so a person can judge a file before undoing or re-healing it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import DataTable, Static
+
+from dreamscape_tui.core.metrics import FileMetrics
+
+STATE_STYLES = {"healed": "$success", "accepted": "$success", "escalated": "$warning",
+                "rejected": "dim", "undone": "dim"}
+
+
+class FileDetail(VerticalScroll, can_focus=False):
+    """Metrics summary, functions by complexity, and the heal history of one file."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-metrics")
+        yield DataTable(id="detail-functions", cursor_type="row")
+        yield Static(id="detail-history", classes="review-section")
+
+    def show(self, path: str, metrics: FileMetrics | None, skipped: str,
+             history: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
+        """Fill in ``path``; ``history`` is (heal item, its attempts), newest first."""
+        self.border_title = path
+        self.query_one("#detail-metrics", Static).update(self._metrics(metrics, skipped))
+        table: DataTable[str] = self.query_one("#detail-functions", DataTable)
+        table.clear(columns=True)
+        table.display = bool(metrics and metrics.functions)
+        if metrics and metrics.functions:
+            table.add_column("Function", key="name")
+            table.add_column("Line", key="line")
+            table.add_column("cc", key="cc")
+            table.add_column("Rank", key="rank")
+            for f in sorted(metrics.functions, key=lambda f: (-f.cc, f.lineno)):
+                table.add_row(f.name, str(f.lineno), str(f.cc), f.rank)
+        self.query_one("#detail-history", Static).update(self._history(history))
+
+    @staticmethod
+    def _metrics(m: FileMetrics | None, skipped: str) -> Content:
+        if m is None:
+            reason = skipped or "not scanned yet"
+            return Content.assemble(("Not analysed: ", "$error bold"), reason)
+        return Content.assemble(
+            ("Complexity ", "bold"), f"cc max {m.cc_max} (rank {m.cc_rank}), avg {m.cc_avg:.2f}",
+            ("   Maintainability ", "bold"), f"MI {m.mi:.2f} (rank {m.mi_rank})\n",
+            ("Lines ", "bold"), f"loc {m.loc} · lloc {m.lloc} · sloc {m.sloc} · comments "
+            f"{m.comments} · multi {m.multi} · blank {m.blank}\n",
+            ("Halstead volume ", "bold"), f"{m.halstead_volume:.1f}   ",
+            ("Functions ", "bold"), str(len(m.functions)),
+        )
+
+    @staticmethod
+    def _history(history: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> Content:
+        lines = [Content.styled("Failures and heals", "bold underline")]
+        if not history:
+            lines.append(Content.styled("none: this file has never failed here", "dim"))
+        for item, attempts in history:
+            failure = item.get("failure") or {}
+            state = str(item.get("state", ""))
+            lines.append(Content.assemble(
+                (f"{item['id']:<5}", "bold"), (f"{state:<10}", STATE_STYLES.get(state, "")),
+                f" {item.get('kind', '')}: ", (str(failure.get("message", ""))[:200], "$error")))
+            if item.get("backup"):
+                lines.append(Content.styled(f"      backup {item['backup']}", "dim"))
+            for a in attempts:
+                lines.append(Content.assemble(
+                    f"      {a.get('number', '?')}. {a.get('model', '-')} ",
+                    (str(a.get("outcome", "")), "dim"), f" {a.get('reason', '')}"))
+        return Content("\n").join(lines)
