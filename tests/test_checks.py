@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from dreamscape_tui.core.checks import CheckError, command_failures, run_checks
 from dreamscape_tui.core.config import ChecksConfig, CommandCheck
-from dreamscape_tui.core.testrun import TestRunError, run_pytest
+from dreamscape_tui.core.testrun import TestRunCancelled, TestRunError, run_pytest
 from tests.conftest import Cli, write
 
 SAMPLE: dict[str, str | bytes] = {
@@ -88,6 +90,26 @@ def test_pytest_timeout_is_a_clear_error(tmp_path: Path) -> None:
     write(tmp_path, {"test_slow.py": "import time\n\ndef test_slow():\n    time.sleep(30)\n"})
     with pytest.raises(TestRunError, match="did not finish within 1 s"):
         run_pytest(tmp_path, ChecksConfig(), timeout_s=1)
+
+
+def test_cancel_stops_a_long_run_and_its_processes(tmp_path: Path) -> None:
+    marker = tmp_path / "pids"
+    write(tmp_path, {"test_slow.py": "import os, time\n\ndef test_slow():\n"
+                                     f"    open({str(marker)!r}, 'w').write(str(os.getpid()))\n"
+                                     "    time.sleep(60)\n"})
+    cancel = threading.Event()
+    threading.Thread(target=lambda: (_wait_for(marker), cancel.set()), daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(TestRunCancelled):
+        run_pytest(tmp_path, ChecksConfig(), timeout_s=120, cancel=cancel)
+    assert time.monotonic() - started < 30
+    pid = int(marker.read_text())
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+
+
+def _wait_for(path: Path) -> None:
+    while not path.exists():
+        time.sleep(0.05)
 
 
 def test_bad_pytest_command(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import re
 import shlex
 import subprocess
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +160,8 @@ def command_failures(root: Path, check: CommandCheck, timeout_s: float) -> list[
     return failures
 
 
-def run_checks(root: Path, config: ChecksConfig, files: Sequence[str]) -> CheckReport:
+def run_checks(root: Path, config: ChecksConfig, files: Sequence[str],
+               cancel: threading.Event | None = None) -> CheckReport:
     """Every enabled check over ``files`` (root-relative .py paths from the walk).
 
     A syntax error that stops pytest's collection is one failure, not two: the
@@ -174,7 +176,7 @@ def run_checks(root: Path, config: ChecksConfig, files: Sequence[str]) -> CheckR
             if failure:
                 syntax[rel] = failure
     if config.pytest:
-        report.outcomes = run_pytest(root, config)
+        report.outcomes = run_pytest(root, config, cancel=cancel)
         for failure in test_failures(root, report.outcomes, project_files):
             if failure.path in syntax:
                 known = syntax[failure.path]

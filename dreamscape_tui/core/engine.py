@@ -84,7 +84,7 @@ class AutomationEngine:
 
     def check(self, files: list[str]) -> CheckReport:
         self.emit(EngineLog(f"checking {len(files)} files"))
-        self.check_report = run_checks(self.root, self.config.checks, files)
+        self.check_report = run_checks(self.root, self.config.checks, files, self.cancel)
         self.emit(EngineLog(f"{len(self.check_report.failures)} failing files"))
         return self.check_report
 
@@ -178,7 +178,7 @@ class AutomationEngine:
         if not item.get("best"):
             raise UserError(f"heal {heal_id} has no candidate fix to accept")
         failure = Failure.from_json(item["failure"])
-        workspace = Workspace(self.root)
+        workspace = Workspace(self.root, cancel=self.cancel)
         try:
             passed = {o.nodeid for o in self.check_report.outcomes if o.outcome == "passed"}
             verdict = workspace.validate(failure, item["best"], self.config.checks, passed,
@@ -217,6 +217,9 @@ class AutomationEngine:
 
     def undo(self, heal_id: str | None = None) -> tuple[str, str]:
         undone = undo(self.root, self.heals, heal_id)
+        item = self.heals.get(undone[0])
+        if item:
+            self._emit_item(item)
         self.emit(EngineLog(f"undid heal {undone[0]} of {undone[1]}"))
         return undone
 

@@ -24,6 +24,7 @@ from dreamscape_tui.core.healstore import HealStore
 from dreamscape_tui.core.metrics import FileMetrics
 from dreamscape_tui.core.prompt import PriorAttempt, build_prompt
 from dreamscape_tui.core.registry import ModelRegistry, PromptSession, RouteRequest
+from dreamscape_tui.core.testrun import TestRunCancelled
 from dreamscape_tui.core.validate import Verdict, Workspace
 
 RANKS = "ABCDEF"
@@ -75,7 +76,7 @@ class Healer:
             thread.join()
 
     def _worker(self) -> None:
-        workspace = Workspace(self.root)
+        workspace = Workspace(self.root, cancel=self.cancel)
         try:
             while not self.cancel.is_set():
                 self.running.wait()
@@ -87,6 +88,8 @@ class Healer:
                 started = time.monotonic()
                 try:
                     self._attempt(item, workspace)
+                except TestRunCancelled:
+                    return  # shutting down: the persisted state resumes it next run
                 except Exception as exc:  # a bug must not kill the worker or lose the item
                     self._escalate(item, f"internal error: {type(exc).__name__}: {exc}")
                 with self._lock:

@@ -15,6 +15,8 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -32,6 +34,12 @@ class TestRunError(UserError):
     """pytest could not run, crashed or timed out."""
 
     __test__ = False  # not a pytest test class, despite the name
+
+
+class TestRunCancelled(TestRunError):
+    """The run was stopped because the engine is shutting down (the user quit)."""
+
+    __test__ = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +75,13 @@ def pytest_command(config: ChecksConfig) -> list[str]:
 
 
 def run_pytest(root: Path, config: ChecksConfig, node_ids: Sequence[str] = (),
-               timeout_s: float | None = None) -> list[TestOutcome]:
-    """Run pytest in ``root`` (optionally only ``node_ids``); every outcome, in order."""
+               timeout_s: float | None = None,
+               cancel: threading.Event | None = None) -> list[TestOutcome]:
+    """Run pytest in ``root`` (optionally only ``node_ids``); every outcome, in order.
+
+    ``cancel`` stops a long run within a fraction of a second (the user quit), killing
+    the whole process group so no test process outlives the app.
+    """
     timeout = timeout_s if timeout_s is not None else config.pytest_timeout_s
     with tempfile.TemporaryDirectory(prefix="dreamscape-pytest-") as tmp:
         plugin_dir = Path(tmp)
@@ -85,12 +98,7 @@ def run_pytest(root: Path, config: ChecksConfig, node_ids: Sequence[str] = (),
                                     text=True, errors="replace", start_new_session=True)
         except OSError as exc:
             raise TestRunError(f"cannot run pytest: {exc}") from None
-        try:
-            output, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise TestRunError(f"pytest did not finish within {timeout:g} s") from None
+        output = _wait(proc, timeout, cancel)
         records = [json.loads(line) for line in report.read_text().splitlines()] \
             if report.exists() else []
     if not records and proc.returncode not in (0, NO_TESTS_COLLECTED):
@@ -98,3 +106,21 @@ def run_pytest(root: Path, config: ChecksConfig, node_ids: Sequence[str] = (),
         raise TestRunError(f"pytest failed to run (exit {proc.returncode}): {tail}")
     return [TestOutcome(r["nodeid"], r["outcome"], r["message"], r["details"],
                         tuple(r["frames"])) for r in records]
+
+
+def _wait(proc: subprocess.Popen[str], timeout: float, cancel: threading.Event | None) -> str:
+    """The run's output; kills its process group on timeout or cancel."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            output, _ = proc.communicate(timeout=0.2)
+            return output
+        except subprocess.TimeoutExpired:
+            cancelled = cancel is not None and cancel.is_set()
+            if not cancelled and time.monotonic() < deadline:
+                continue
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            if cancelled:
+                raise TestRunCancelled("pytest was stopped: shutting down") from None
+            raise TestRunError(f"pytest did not finish within {timeout:g} s") from None

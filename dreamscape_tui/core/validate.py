@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from pathlib import Path
 from dreamscape_tui.core.checks import Failure, command_failures
 from dreamscape_tui.core.config import ChecksConfig
 from dreamscape_tui.core.ignore import ALWAYS_SKIPPED, DEFAULT_PATTERNS, is_virtualenv
-from dreamscape_tui.core.testrun import TestRunError, run_pytest
+from dreamscape_tui.core.testrun import TestRunCancelled, TestRunError, run_pytest
 
 _SKIP_DIRS = ALWAYS_SKIPPED | {p.rstrip("/") for p in DEFAULT_PATTERNS if "*" not in p}
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+|line \d+|:\d+")
@@ -49,8 +50,10 @@ def error_signature(messages: Iterable[str]) -> str:
 class Workspace:
     """An isolated, incrementally synced copy of one project."""
 
-    def __init__(self, root: Path, parent: Path | None = None) -> None:
+    def __init__(self, root: Path, parent: Path | None = None,
+                 cancel: threading.Event | None = None) -> None:
         self.root = root
+        self.cancel = cancel  # a set cancel stops a running validation (TestRunCancelled)
         self.path = Path(tempfile.mkdtemp(prefix="dreamscape-ws-", dir=parent))
         self._synced: dict[str, tuple[int, int]] = {}
         self.sync_seconds = 0.0  # engine work inside validate(), for honest accounting
@@ -113,7 +116,10 @@ class Workspace:
         if not test_files:
             return Verdict(True)  # a syntax error with no test: compiling is the check
         try:
-            outcomes = run_pytest(self.path, checks, test_files, timeout_s=timeout_s)
+            outcomes = run_pytest(self.path, checks, test_files, timeout_s=timeout_s,
+                                  cancel=self.cancel)
+        except TestRunCancelled:
+            raise  # not a verdict: the item stays where it was and resumes next time
         except TestRunError as exc:
             timed_out = "did not finish" in str(exc)
             reason = "validation timed out" if timed_out else str(exc)
