@@ -31,7 +31,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from dreamscape_tui.core.config import Config
-from dreamscape_tui.core.engine import AutomationEngine, SessionFactory
+from dreamscape_tui.core.engine import AutomationEngine, SessionFactory, item_event
 from dreamscape_tui.core.errors import UserError
 from dreamscape_tui.core.events import (
     EngineLog,
@@ -44,6 +44,7 @@ from dreamscape_tui.core.events import (
     SkippedFile,
 )
 from dreamscape_tui.core.healstore import ACTIVE
+from dreamscape_tui.core.scanner import start_analysis_processes
 from dreamscape_tui.core.store import Store
 from dreamscape_tui.screens.dashboard import DashboardScreen
 from dreamscape_tui.screens.detail import DetailScreen
@@ -58,23 +59,6 @@ FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 QUIT_WAIT_S = 30.0  # how long q waits for heals to finish their current step
 
 
-def start_process_helpers() -> None:
-    """Start multiprocessing's forkserver (and resource tracker) now, before Textual runs.
-
-    Both pass ``sys.stderr``'s file descriptor to the process they spawn. While a Textual
-    app runs, ``sys.stderr`` is Textual's capture object whose ``fileno()`` is -1, so the
-    scanner's process pool, started lazily from a worker, would fail with "bad value(s)
-    in fds_to_keep". Started here, they are already running when the scan needs them;
-    the preload is the scanner's own, so its workers still start warm.
-    """
-    import multiprocessing
-    from multiprocessing import forkserver
-
-    multiprocessing.get_context("forkserver").set_forkserver_preload(
-        ["dreamscape_tui.core.metrics"])
-    forkserver.ensure_running()
-
-
 def settle_memory() -> None:
     """Collect once, then move what is alive to the GC's permanent generation.
 
@@ -85,12 +69,6 @@ def settle_memory() -> None:
     """
     gc.collect()
     gc.freeze()
-
-
-def item_event(item: dict[str, Any]) -> HealChanged:
-    """A stored heal item as the event the engine sends when it changes."""
-    return HealChanged(item["id"], item["path"], item["kind"], item["state"],
-                       item["attempts"], item["model"], item.get("reason", ""))
 
 
 class EngineEvent(Message):
@@ -116,7 +94,7 @@ class DreamscapeApp(App[None]):
                  demo: bool = False) -> None:
         self.started_at = time.perf_counter()
         super().__init__()
-        start_process_helpers()
+        start_analysis_processes()  # before Textual replaces sys.stderr
         self.root = root
         self.config = config
         self.autostart = autostart

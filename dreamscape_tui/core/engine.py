@@ -32,6 +32,12 @@ from dreamscape_tui.core.validate import Workspace
 SessionFactory = Callable[[Config, EventSink], Any]
 
 
+def item_event(item: dict[str, Any]) -> HealChanged:
+    """A stored heal item as the event the engine sends when it changes."""
+    return HealChanged(item["id"], item["path"], item["kind"], item["state"],
+                       item["attempts"], item["model"], item.get("reason", ""))
+
+
 @dataclass
 class HealSummary:
     """What one heal run did, as ``heal --json`` prints it (DESIGN §4)."""
@@ -101,8 +107,7 @@ class AutomationEngine:
         return queued
 
     def _emit_item(self, item: dict[str, Any]) -> None:
-        self.emit(HealChanged(item["id"], item["path"], item["kind"], item["state"],
-                              item["attempts"], item["model"], item.get("reason", "")))
+        self.emit(item_event(item))
 
     # -- heal ------------------------------------------------------------------------------
     def recover(self) -> int:

@@ -48,6 +48,29 @@ BATCH_SIZE = 8
 WorkerResult = tuple[str, str, int, int, str, Any]
 
 
+PRELOAD = ["dreamscape_tui.core.metrics"]
+
+
+def _process_context() -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def start_analysis_processes() -> None:
+    """Start the forkserver (and resource tracker) now rather than on the first scan.
+
+    Both hand ``sys.stderr``'s file descriptor to the process they spawn. Inside a
+    Textual app ``sys.stderr`` is a capture object whose ``fileno()`` is -1, so a pool
+    started lazily from a worker would fail ("bad value(s) in fds_to_keep"). Call this
+    before such a UI takes over; the workers still start warm with the preload.
+    """
+    from multiprocessing import forkserver
+
+    _process_context()
+    forkserver.ensure_running()
+
+
 def risk_score(metrics: FileMetrics) -> float:
     """A 0..1 risk score: how likely the file is to break and how hard it is to fix.
 
@@ -222,9 +245,7 @@ class ProjectScanner:
                 yield _analyze_one(*job)
             return
         batches = [jobs[i : i + BATCH_SIZE] for i in range(0, len(jobs), BATCH_SIZE)]
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["dreamscape_tui.core.metrics"])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
             futures: dict[Future[list[WorkerResult]], list[tuple[str, str, str]]] = {
                 pool.submit(_analyze_batch, batch): batch for batch in batches
             }
