@@ -166,15 +166,14 @@ class AutomationEngine:
     def run_all(self, options: HealOptions | None = None) -> HealSummary:
         """The whole loop: scan, check, resume, queue failures, heal."""
         report = self.scan()
-        files = [f.path for f in report.files] + [s.path for s in report.skipped
-                                                  if s.path.endswith(".py")]
-        self.check(sorted(set(files) & set(self._readable(files))))
+        # files radon could not analyse still get the syntax check (that is how a
+        # syntax error becomes a failure); links and directories in `skipped` do not
+        skipped = [s.path for s in report.skipped
+                   if s.path.endswith(".py") and (self.root / s.path).is_file()]
+        self.check(sorted([f.path for f in report.files] + skipped))
         self.recover()
         self.enqueue(self.check_report.failures)
         return self.heal(options)
-
-    def _readable(self, files: list[str]) -> list[str]:
-        return [f for f in files if (self.root / f).is_file()]
 
     # -- review --------------------------------------------------------------------------
     def accept(self, heal_id: str) -> Path:
