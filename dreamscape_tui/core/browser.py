@@ -61,58 +61,44 @@ class SessionHealth:
     detail: str
 
 
-def _first_executable(candidates: tuple[str, ...], names: tuple[str, ...]) -> str | None:
-    for path in candidates:
-        if os.access(path, os.X_OK) and Path(path).is_file():
-            return path
-    for name in names:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+def _find_binary(configured: str, key: str, what: str, package: str,
+                 candidates: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """A binary: the configured path, else the first usual place, else PATH.
 
-
-def find_browser(configured: str) -> str:
-    """The Chromium binary: the configured path, else the first usual place that exists.
-
-    Raises SessionUnavailable naming the path and the key to set, because Selenium
-    Manager (which would otherwise try to download a browser) must never be involved.
+    Raises SessionUnavailable naming the path and the ``[sessions]`` key to set,
+    because Selenium Manager (which would otherwise try to download one) must never
+    be involved.
     """
     if configured:
         path = str(Path(configured).expanduser())
         if not (Path(path).is_file() and os.access(path, os.X_OK)):
             raise SessionUnavailable(
-                f"browser not found or not executable: {path}: fix [sessions] browser"
+                f"{key} not found or not executable: {path}: fix [sessions] {key}"
             )
         return path
-    found = _first_executable(
-        BROWSER_CANDIDATES, ("chromium", "chromium-browser", "google-chrome", "chrome")
+    for candidate in candidates:
+        if os.access(candidate, os.X_OK) and Path(candidate).is_file():
+            return candidate
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise SessionUnavailable(
+        f"no {what} found (looked at {', '.join(candidates)} and PATH): "
+        f"install {package} or set [sessions] {key}"
     )
-    if found is None:
-        looked = ", ".join(BROWSER_CANDIDATES)
-        raise SessionUnavailable(
-            f"no Chromium found (looked at {looked} and PATH): "
-            "install chromium or set [sessions] browser"
-        )
-    return found
+
+
+def find_browser(configured: str) -> str:
+    """The Chromium binary: the configured path, else the first usual place that exists."""
+    return _find_binary(configured, "browser", "Chromium", "chromium", BROWSER_CANDIDATES,
+                        ("chromium", "chromium-browser", "google-chrome", "chrome"))
 
 
 def find_chromedriver(configured: str) -> str:
     """The chromedriver binary: configured path, else /usr/bin/chromedriver or PATH."""
-    if configured:
-        path = str(Path(configured).expanduser())
-        if not (Path(path).is_file() and os.access(path, os.X_OK)):
-            raise SessionUnavailable(
-                f"chromedriver not found or not executable: {path}: fix [sessions] chromedriver"
-            )
-        return path
-    found = _first_executable(CHROMEDRIVER_CANDIDATES, ("chromedriver",))
-    if found is None:
-        raise SessionUnavailable(
-            "no chromedriver found (looked at /usr/bin/chromedriver and PATH): "
-            "install chromium-driver or set [sessions] chromedriver"
-        )
-    return found
+    return _find_binary(configured, "chromedriver", "chromedriver", "chromium-driver",
+                        CHROMEDRIVER_CANDIDATES, ("chromedriver",))
 
 
 def make_profile(profile_dir: str, session_id: str) -> tuple[Path, bool]:
