@@ -34,6 +34,7 @@ from dreamscape_tui.core.config import Config
 from dreamscape_tui.core.engine import AutomationEngine, SessionFactory, item_event
 from dreamscape_tui.core.errors import UserError
 from dreamscape_tui.core.events import (
+    ChecksFinished,
     EngineLog,
     Event,
     FileResult,
@@ -104,6 +105,7 @@ class DreamscapeApp(App[None]):
                                        cancel=self.cancel, session_factory=session_factory)
         self.results: dict[str, FileResult | SkippedFile] = {}
         self.heal_items: dict[str, HealChanged] = {}
+        self.check_errors: tuple[str, ...] = ()  # checks that could not run, last pass
         self.file_status: dict[str, str] = {}  # path -> marker of its latest heal item
         self.phase = "starting"
         self.scanned = False
@@ -165,6 +167,8 @@ class DreamscapeApp(App[None]):
             self.scanned = True
             self.phase = "checking" if self.phase == "scanning" else self.phase
             settle_memory()
+        elif isinstance(event, ChecksFinished):
+            self.check_errors = event.errors
         elif isinstance(event, HealChanged):
             self.heal_items[event.id] = event
             if self.phase in ("checking", "scanning"):
@@ -178,7 +182,7 @@ class DreamscapeApp(App[None]):
             # a rescan clears the tree: put the file's marker back
             self.dashboard.file_tree.set_status(event.result.path,
                                                 self.file_status[event.result.path])
-        if isinstance(event, ScanFinished | HealChanged):
+        if isinstance(event, ScanFinished | ChecksFinished | HealChanged):
             self._update_status()
             if isinstance(event, HealChanged) and isinstance(self.screen, ReviewScreen):
                 self.screen.reload()
@@ -191,7 +195,8 @@ class DreamscapeApp(App[None]):
     def _update_status(self) -> None:
         states = [i.state for i in self.heal_items.values()]
         waiting = states.count("escalated")
-        self.dashboard.status_bar.show_engine(self.phase, self.scanned, self.paused, states)
+        self.dashboard.status_bar.show_engine(self.phase, self.scanned, self.paused, states,
+                                              self.check_errors)
         plural = "s" if waiting != 1 else ""
         reviews = f" · {waiting} review{plural} waiting" if waiting else ""
         self.sub_title = f"{self.root.name}{' (practice project)' if self.demo else ''}{reviews}"

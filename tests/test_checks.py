@@ -86,10 +86,13 @@ def test_no_tests_is_not_an_error(tmp_path: Path) -> None:
     assert run_checks(tmp_path, ChecksConfig(), ["a.py"]).failures == []
 
 
-def test_pytest_timeout_is_a_clear_error(tmp_path: Path) -> None:
-    write(tmp_path, {"test_slow.py": "import time\n\ndef test_slow():\n    time.sleep(30)\n"})
-    with pytest.raises(TestRunError, match="did not finish within 1 s"):
-        run_pytest(tmp_path, ChecksConfig(), timeout_s=1)
+def test_whole_run_limit_keeps_the_results_that_finished(tmp_path: Path) -> None:
+    write(tmp_path, {"test_slow.py": "import time\n\ndef test_fast():\n    assert 1\n\n"
+                                     "def test_slow():\n    time.sleep(30)\n"})
+    run = run_pytest(tmp_path, ChecksConfig(test_timeout_s=0, jobs=1), timeout_s=2)
+    assert run.timed_out and "did not finish within 2 s (1 results kept)" in run.error
+    assert [(o.nodeid, o.outcome) for o in run.outcomes] == [("test_slow.py::test_fast",
+                                                              "passed")]
 
 
 def test_cancel_stops_a_long_run_and_its_processes(tmp_path: Path) -> None:

@@ -58,8 +58,13 @@ class StatusBar(Horizontal):
             self._show_progress()
         self.remove_class("-scanning")
 
-    def show_engine(self, phase: str, scanned: bool, paused: bool, states: list[str]) -> None:
-        """Word what the engine is doing; ``states`` are those of this session's heals."""
+    def show_engine(self, phase: str, scanned: bool, paused: bool, states: list[str],
+                    check_errors: tuple[str, ...] = ()) -> None:
+        """Word what the engine is doing; ``states`` are those of this session's heals.
+
+        ``check_errors``: checks that could not run. Then "no failing files" would be a
+        lie, so the line says which checks did not run instead.
+        """
         healed = sum(s in ("healed", "accepted") for s in states)
         waiting = states.count("escalated")
         text = {
@@ -71,6 +76,9 @@ class StatusBar(Horizontal):
             text = f"Healing: {active} in progress, {healed} healed"
         elif phase == "idle" and not scanned:
             text = "Idle: r scans the project"
+        elif phase == "idle" and check_errors:
+            text = (f"Done: {healed} healed · " if states else "Done · ") + \
+                f"checks could not run: {check_errors[0]}"
         elif phase == "idle":
             text = f"Done: {healed} healed" if states else "Done: no failing files"
         if paused and phase != "stopping":

@@ -17,17 +17,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exit 0 when every check ran (whatever it found), 1 when a check could not run."""
     root = project_root(args.path)
     config = config_for(args, root)
     report = run_checks(root, config.checks, source_files(root, config.scanner))
     if args.json:
-        json.dump({"failures": [f.to_json() for f in report.failures]}, sys.stdout)
+        json.dump(report.to_json(), sys.stdout)
         sys.stdout.write("\n")
-    elif not report.failures:
-        print("no failures")
     else:
         for f in report.failures:
             line = f":{f.line}" if f.line else ""
             print(f"{f.kind:<8} {f.path}{line}  {f.message}")
-        print(f"\n{len(report.failures)} failing files")
-    return 0
+        if report.failures:
+            print(f"\n{len(report.failures)} failing files")
+        elif not report.errors:
+            print("no failures")
+    for error in report.errors:
+        print(f"dreamscape: a check could not run: {error}", file=sys.stderr)
+    return 1 if report.errors else 0

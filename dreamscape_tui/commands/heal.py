@@ -60,7 +60,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         _print_summary(summary)
-    return EXIT_ATTENTION if summary.escalated else 0
+    for error in summary.stats["check_errors"]:
+        print(f"dreamscape: a check could not run: {error}", file=sys.stderr)
+    if summary.escalated:
+        return EXIT_ATTENTION
+    return 1 if summary.stats["check_errors"] else 0
 
 
 def _progress(event: object) -> None:

@@ -21,7 +21,15 @@ from typing import Any, Literal
 from dreamscape_tui.core.config import ChecksConfig, CommandCheck
 from dreamscape_tui.core.errors import UserError
 from dreamscape_tui.core.imports import imported_project_files
-from dreamscape_tui.core.testrun import TestOutcome, is_test_file, run_pytest
+from dreamscape_tui.core.interpreter import project_python
+from dreamscape_tui.core.testrun import (
+    TestOutcome,
+    TestRun,
+    TestRunCancelled,
+    TestRunError,
+    is_test_file,
+    run_pytest,
+)
 
 Kind = Literal["syntax", "test", "command"]
 _FILE_LINE = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
@@ -29,7 +37,7 @@ _DETAILS_LIMIT = 20_000
 
 
 class CheckError(UserError):
-    """A check could not run at all (pytest crashed or timed out, a command is missing)."""
+    """A custom check command could not run (missing, bad pattern, no result in time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +71,16 @@ def failure_id(kind: str, check: str, path: str) -> str:
 
 @dataclass
 class CheckReport:
-    """Failures, plus every test outcome (validation compares against them later)."""
+    """Failures, every test outcome (validation compares against them later), and the
+    checks that could not run, one line each: never read "no failures" past those."""
 
     failures: list[Failure] = field(default_factory=list)
     outcomes: list[TestOutcome] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``check --json`` object (DESIGN §4)."""
+        return {"failures": [f.to_json() for f in self.failures], "errors": self.errors}
 
 
 def syntax_failure(root: Path, rel: str) -> Failure | None:
@@ -122,11 +136,17 @@ def test_failures(root: Path, outcomes: Iterable[TestOutcome],
     for outcome in outcomes:
         if outcome.failed:
             grouped.setdefault(attribute(root, outcome, project_files), []).append(outcome)
+    not_run = [o for o in outcomes if o.outcome == "notrun"]
     failures = []
     for path, group in grouped.items():
-        details = "\n\n".join(f"{o.nodeid}\n{o.details}" for o in group)[:_DETAILS_LIMIT]
+        skipped = [o for o in not_run if o.nodeid.split("::")[0]
+                   in {g.nodeid.split("::")[0] for g in group}]
+        details = "\n\n".join(f"{o.nodeid}\n{o.details}" for o in group)
+        if skipped:  # validation runs them: the fix must not break them either
+            details += "\n\n" + "\n".join(f"{o.nodeid}: {o.message}" for o in skipped)
         failures.append(Failure(failure_id("test", "pytest", path), path, "test", "pytest",
-                                group[0].message, details, tuple(o.nodeid for o in group)))
+                                group[0].message, details[:_DETAILS_LIMIT],
+                                tuple(o.nodeid for o in group)))
     return failures
 
 
@@ -164,8 +184,9 @@ def run_checks(root: Path, config: ChecksConfig, files: Sequence[str],
                cancel: threading.Event | None = None) -> CheckReport:
     """Every enabled check over ``files`` (root-relative .py paths from the walk).
 
-    A syntax error that stops pytest's collection is one failure, not two: the
-    collection error's tests are folded into the file's syntax failure.
+    A check that cannot run does not stop the others: its reason goes to
+    ``report.errors``. A syntax error that stops pytest's collection is one failure,
+    not two: the collection error's tests are folded into the file's syntax failure.
     """
     project_files = set(files)
     report = CheckReport()
@@ -176,7 +197,16 @@ def run_checks(root: Path, config: ChecksConfig, files: Sequence[str],
             if failure:
                 syntax[rel] = failure
     if config.pytest:
-        report.outcomes = run_pytest(root, config, cancel=cancel)
+        try:
+            run = run_pytest(root, config, cancel=cancel,
+                             python=project_python(root, config.python))
+        except TestRunCancelled:
+            raise
+        except TestRunError as exc:
+            run = TestRun(error=str(exc))
+        report.outcomes = run.outcomes
+        if run.error:
+            report.errors.append(run.error)
         for failure in test_failures(root, report.outcomes, project_files):
             if failure.path in syntax:
                 known = syntax[failure.path]
@@ -186,6 +216,9 @@ def run_checks(root: Path, config: ChecksConfig, files: Sequence[str],
             else:
                 report.failures.append(failure)
     for check in config.commands:
-        report.failures.extend(command_failures(root, check, config.pytest_timeout_s))
+        try:
+            report.failures.extend(command_failures(root, check, config.pytest_timeout_s))
+        except CheckError as exc:
+            report.errors.append(str(exc))
     report.failures[:0] = syntax.values()
     return report

@@ -132,8 +132,11 @@ class CommandCheck:
 class ChecksConfig:
     syntax: bool = True
     pytest: bool = True
+    python: str = ""
     pytest_command: str = ""
     pytest_args: tuple[str, ...] = ()
+    test_timeout_s: float = field(default=60.0, metadata=_range(0.0))
+    jobs: int = field(default=0, metadata=_range(0, 256))
     pytest_timeout_s: float = field(default=300.0, metadata=_range(1.0))
     commands: tuple[CommandCheck, ...] = ()
 

@@ -19,7 +19,7 @@ from dreamscape_tui.core.apply import ApplyConflict, apply_fix, finish_interrupt
 from dreamscape_tui.core.checks import CheckReport, Failure, run_checks
 from dreamscape_tui.core.config import Config, RoutingConfig
 from dreamscape_tui.core.errors import UserError
-from dreamscape_tui.core.events import EngineLog, Event, EventSink, HealChanged
+from dreamscape_tui.core.events import ChecksFinished, EngineLog, Event, EventSink, HealChanged
 from dreamscape_tui.core.heal import Healer, HealOptions
 from dreamscape_tui.core.healstore import HealStore
 from dreamscape_tui.core.metrics import FileMetrics
@@ -90,9 +90,13 @@ class AutomationEngine:
 
     def check(self, files: list[str]) -> CheckReport:
         self.emit(EngineLog(f"checking {len(files)} files"))
-        self.check_report = run_checks(self.root, self.config.checks, files, self.cancel)
-        self.emit(EngineLog(f"{len(self.check_report.failures)} failing files"))
-        return self.check_report
+        report = self.check_report = run_checks(self.root, self.config.checks, files,
+                                                self.cancel)
+        for error in report.errors:
+            self.emit(EngineLog(f"a check could not run: {error}", "error"))
+        self.emit(EngineLog(f"{len(report.failures)} failing files"))
+        self.emit(ChecksFinished(len(report.failures), tuple(report.errors)))
+        return report
 
     def enqueue(self, failures: list[Failure]) -> list[str]:
         queued = []
@@ -160,6 +164,7 @@ class AutomationEngine:
             "model_seconds": round(healer.model_seconds, 3),
             "validation_seconds": round(healer.validation_seconds, 3),
             "busy_seconds": round(healer.busy_seconds, 3), "dry_run": self.dry_run,
+            "check_errors": list(self.check_report.errors),
         }
         return summary
 

@@ -106,6 +106,15 @@ class HealChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ChecksFinished:
+    """The checks ran: ``failures`` failing files. ``errors`` names each check that could
+    not run (one line each), so nobody reads "no failing files" for checks never run."""
+
+    failures: int
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class EngineLog:
     """One line for the activity log: what the engine is doing, for people."""
 
@@ -113,5 +122,6 @@ class EngineLog:
     level: str = "info"  # info | warning | error
 
 
-Event = ScanStarted | FileScanned | ScanFinished | SessionState | HealChanged | EngineLog
+Event = (ScanStarted | FileScanned | ScanFinished | ChecksFinished | SessionState | HealChanged
+         | EngineLog)
 EventSink = Callable[[Event], None]

@@ -25,6 +25,7 @@ from pathlib import Path
 from dreamscape_tui.core.checks import Failure, command_failures
 from dreamscape_tui.core.config import ChecksConfig
 from dreamscape_tui.core.ignore import ALWAYS_SKIPPED, DEFAULT_PATTERNS, is_virtualenv
+from dreamscape_tui.core.interpreter import project_python
 from dreamscape_tui.core.testrun import TestRunCancelled, TestRunError, run_pytest
 
 _SKIP_DIRS = ALWAYS_SKIPPED | {p.rstrip("/") for p in DEFAULT_PATTERNS if "*" not in p}
@@ -116,16 +117,18 @@ class Workspace:
         if not test_files:
             return Verdict(True)  # a syntax error with no test: compiling is the check
         try:
-            outcomes = run_pytest(self.path, checks, test_files, timeout_s=timeout_s,
-                                  cancel=self.cancel)
+            run = run_pytest(self.path, checks, test_files, timeout_s=timeout_s,
+                             cancel=self.cancel, python=project_python(self.root, checks.python))
         except TestRunCancelled:
             raise  # not a verdict: the item stays where it was and resumes next time
         except TestRunError as exc:
-            timed_out = "did not finish" in str(exc)
-            reason = "validation timed out" if timed_out else str(exc)
-            return Verdict(False, reason, 1, error_signature([reason]), timed_out)
+            return Verdict(False, str(exc), 1, error_signature([str(exc)]))
+        if run.timed_out:
+            reason = "validation timed out"
+            return Verdict(False, reason, 1, error_signature([reason]), True)
+        outcomes = run.outcomes
         by_id = {o.nodeid: o for o in outcomes}
-        failing = [o for o in outcomes if o.failed]
+        failing = [o for o in outcomes if o.failed or o.outcome == "notrun"]
         problems = [f"{o.nodeid}: {o.message}" for o in failing
                     if o.nodeid in failure.tests or o.nodeid in baseline_passed
                     or o.nodeid.split("::")[0] in failure.tests]
