@@ -5,9 +5,14 @@ Accepted formats, tried in this order:
 1. SEARCH/REPLACE blocks (``<<<<<<< SEARCH`` / ``=======`` / ``>>>>>>> REPLACE``), each
    optionally preceded by a path line; a search text that does not match exactly is
    matched again ignoring trailing whitespace and indentation drift;
-2. unified diffs (``--- a/x`` / ``+++ b/x`` / ``@@``), applied by context, not by line
-   numbers (models get those wrong);
+2. unified diffs (``--- a/x`` / ``+++ b/x`` / ``@@``, with or without ``diff --git``),
+   applied by context, not by line numbers (models get those wrong): see
+   :mod:`dreamscape_tui.core.diffs`; sections for other files are skipped;
 3. a fenced code block holding the whole file.
+
+Each format is looked for in the answer's text, then in its code blocks (exact copies,
+where a chat page's visible text may be garbled). CRLF diffs fit LF files and the
+other way round: a file keeps its own line ends.
 
 Every edit is checked before it can be validated: paths must stay inside the project,
 name the target, and not name a test file (tests are the specification, unless the
@@ -19,10 +24,12 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from dreamscape_tui.core.answer import Answer, fenced_blocks
+from dreamscape_tui.core.diffs import DiffError, apply_hunks, parse_patch, split_lines
 from dreamscape_tui.core.testrun import is_test_file
 
 _SR_BLOCK = re.compile(
@@ -30,8 +37,6 @@ _SR_BLOCK = re.compile(
     r"^<{5,9} ?SEARCH[ \t]*\n(?P<search>.*?)^={5,9}[ \t]*\n(?P<replace>.*?)^>{5,9} ?REPLACE[ \t]*$",
     re.MULTILINE | re.DOTALL,
 )
-_DIFF_FILE = re.compile(r"^--- (?P<old>\S+).*\n\+\+\+ (?P<new>\S+).*$", re.MULTILINE)
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@.*$", re.MULTILINE)
 _ELISION = re.compile(
     r"^\s*(#|//)\s*(\.\.\.|…)|^\s*#.*\b(rest of (the )?(code|file|class|function)|"
     r"(code|file|function)s? (remains? )?unchanged|existing code|unchanged code|"
@@ -45,6 +50,10 @@ class EditRejected(Exception):
     """The answer holds no acceptable edit; ``str()`` is the reason, for the attempt log."""
 
 
+class Mismatch(EditRejected):
+    """The edit does not fit the file: another copy of it (a code block) may still fit."""
+
+
 @dataclass(frozen=True, slots=True)
 class Edit:
     """The candidate new content of the target file and how it was expressed."""
@@ -53,18 +62,33 @@ class Edit:
     format: str  # "search-replace" | "diff" | "whole-file"
 
 
-def _check_path(raw: str, target: str) -> None:
+def _clean_path(raw: str) -> str:
     path = raw.strip().strip("`*'\":").removeprefix("a/").removeprefix("b/")
-    path = path.removeprefix("./")
+    return path.removeprefix("./")
+
+
+def _names_target(raw: str, target: str) -> bool:
+    """Whether ``raw`` names the target (naming no file at all counts as the target).
+
+    EditRejected if it leaves the project, or names a test file when the target is not
+    one: those answers are refused whatever else they hold.
+    """
+    path = _clean_path(raw)
     if not path or path == "/dev/null":
-        return
+        return True
     pure = PurePosixPath(path)
     if pure.is_absolute() or ".." in pure.parts:
         raise EditRejected(f"edit outside the project: {raw.strip()!r}")
-    if path != target and not target.endswith("/" + path):
-        if is_test_file(path) and not is_test_file(target):
-            raise EditRejected(f"edit to a test file ({path}): tests are the specification")
-        raise EditRejected(f"edit to {path}, not the target {target}")
+    if path == target or target.endswith("/" + path):
+        return True
+    if is_test_file(path) and not is_test_file(target):
+        raise EditRejected(f"edit to a test file ({path}): tests are the specification")
+    return False
+
+
+def _check_path(raw: str, target: str) -> None:
+    if not _names_target(raw, target):
+        raise EditRejected(f"edit to {_clean_path(raw)}, not the target {target}")
 
 
 def _find_drifted(content: str, search: str) -> tuple[int, int] | None:
@@ -120,7 +144,7 @@ def apply_search_replace(content: str, text: str, target: str) -> str | None:
         span = _find_drifted(content, search)
         if span is None:
             first = search.strip().splitlines()[0][:60]
-            raise EditRejected(f"SEARCH block does not match the file uniquely: {first!r}")
+            raise Mismatch(f"SEARCH block does not match the file uniquely: {first!r}")
         matched = content[span[0] : span[1]]
         if not replace.endswith("\n") and matched.endswith("\n"):
             replace += "\n"
@@ -129,56 +153,33 @@ def apply_search_replace(content: str, text: str, target: str) -> str | None:
 
 
 def apply_unified_diff(content: str, text: str, target: str) -> str | None:
-    """Apply a unified diff's hunks by their context; None if ``text`` holds no diff."""
-    headers = list(_DIFF_FILE.finditer(text))
-    if not headers:
+    """Apply the diff's sections for the target; None if ``text`` holds no diff.
+
+    Sections for other files are skipped (a model may show a neighbouring change), but
+    one that leaves the project or edits a test file refuses the whole answer.
+    """
+    patches = parse_patch(text)
+    if not patches:
         return None
-    for header in headers:
-        _check_path(header.group("new") if header.group("new") != "/dev/null"
-                    else header.group("old"), target)
-    lines = content.splitlines(keepends=True)
-    body = text[headers[0].end():]
-    hunks = _HUNK.split(body)[1:]
-    if not hunks:
+    mine = []
+    for patch in patches:  # both paths are checked: either may leave the project
+        old, new = _names_target(patch.old, target), _names_target(patch.new, target)
+        if old and new:
+            mine.append(patch)
+    if not mine:
+        first = patches[0]
+        named = first.old if _names_target(first.new, target) else first.new
+        raise EditRejected(f"edit to {_clean_path(named)}, not the target {target}")
+    if not any(patch.hunks for patch in mine):
         raise EditRejected("the diff has no hunks")
-    cursor = 0
-    for hunk in hunks:
-        old, new = [], []
-        for raw in hunk.splitlines(keepends=True):
-            if raw.startswith(("---", "+++")):
-                break
-            if raw.startswith("\\"):  # "\ No newline at end of file"
-                continue
-            if raw.strip() == "" and not raw.startswith((" ", "+", "-")):
-                tag, line = " ", "\n"  # a blank context line whose space was lost
-            elif raw[:1] in ("+", "-", " "):
-                tag, line = raw[:1], raw[1:]
-            else:
-                break  # the diff ended (a closing fence, prose)
-            if tag in " -":
-                old.append(line)
-            if tag in " +":
-                new.append(line)
-        while old and new and old[-1].strip() == "" and new[-1].strip() == "":
-            old.pop()
-            new.pop()
-        at = _locate(lines, old, cursor)
-        if at is None:
-            raise EditRejected("a diff hunk does not match the file")
-        lines[at : at + len(old)] = new
-        cursor = at + len(new)
-    return "".join(lines)
-
-
-def _locate(lines: list[str], old: list[str], cursor: int) -> int | None:
-    if not old:
-        return cursor
-    want = [line.rstrip() for line in old]
-    start: int
-    for start in (*range(cursor, len(lines)), *range(0, cursor)):
-        if [line.rstrip() for line in lines[start : start + len(old)]] == want:
-            return start
-    return None
+    for patch in mine:
+        if _clean_path(patch.old) == "/dev/null":
+            content = ""  # "a new file": the whole file, whatever the target held before
+        try:
+            content = apply_hunks(content, patch.hunks)
+        except DiffError as exc:
+            raise Mismatch(str(exc)) from exc
+    return content
 
 
 def whole_file(answer: Answer, target: str) -> str | None:
@@ -198,19 +199,37 @@ def whole_file(answer: Answer, target: str) -> str | None:
 def parse_edit(answer: Answer, target: str, original: str) -> Edit:
     """The candidate content for ``target``; EditRejected with the reason otherwise."""
     sources = [answer.text, *answer.code_blocks]
-    for source in sources:
-        result = apply_search_replace(original, source, target)
+    formats = (("search-replace", apply_search_replace), ("diff", apply_unified_diff))
+    for name, apply in formats:
+        result = _first_fit(apply, sources, original, target)
         if result is not None:
-            return _checked(Edit(result, "search-replace"), original)
-    for source in sources:
-        result = apply_unified_diff(original, source, target)
-        if result is not None:
-            return _checked(Edit(result, "diff"), original)
+            return _checked(Edit(result, name), original)
     content = whole_file(answer, target)
     if content is None:
         raise EditRejected("no usable edit in the answer (no code block, diff or "
                            "SEARCH/REPLACE block)")
     return _checked(Edit(content, "whole-file"), original)
+
+
+def _first_fit(apply: Callable[[str, str, str], str | None], sources: list[str],
+               original: str, target: str) -> str | None:
+    """The edit of the first source that holds one of this format and fits the file.
+
+    A source whose edit does not fit yields to the next: a chat page's visible text can
+    garble what its code blocks hold exactly. Refusals on principle are final.
+    """
+    mismatch: Mismatch | None = None
+    for source in sources:
+        try:
+            result = apply(original, source, target)
+        except Mismatch as exc:
+            mismatch = mismatch or exc
+            continue
+        if result is not None:
+            return result
+    if mismatch is not None:
+        raise mismatch
+    return None
 
 
 def _checked(edit: Edit, original: str) -> Edit:
@@ -235,7 +254,12 @@ def changed_share(original: str, candidate: str) -> float:
 
 
 def unified_diff(original: str, candidate: str, path: str) -> str:
-    """A unified diff for people (review panels, prompts of later attempts)."""
-    return "".join(difflib.unified_diff(original.splitlines(keepends=True),
-                                        candidate.splitlines(keepends=True),
-                                        f"a/{path}", f"b/{path}"))
+    """A unified diff for people (review panels, prompts of later attempts).
+
+    A side that lacks its final newline gets git's marker line: difflib alone would glue
+    that line to the next one of the diff.
+    """
+    lines = difflib.unified_diff(split_lines(original), split_lines(candidate),
+                                 f"a/{path}", f"b/{path}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+                   for line in lines)
