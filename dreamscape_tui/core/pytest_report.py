@@ -7,7 +7,7 @@ hooks, where it is known to be loaded. It does four things, each driven by an
 environment variable the supervisor sets:
 
 - ``DREAMSCAPE_PYTEST_REPORT``: one JSON line per event, written and flushed as it
-  happens (a test started, a test's result, the session finished), so a run that is
+  happens (a test started, its result, it ended, the session finished), so a run that is
   killed keeps every result it produced. JUnit XML would lose node ids and frames.
 - ``DREAMSCAPE_TEST_TIMEOUT``: a test (setup, call and teardown) that runs longer fails
   alone with outcome "timeout" and the stack where it was stuck (SIGALRM raises in the
@@ -105,8 +105,6 @@ class _Reporter:
         self.claims: dict[str, bool] = {}
         self.uses_cache: dict[str, set[str]] = {}
         self.use_alarm = self.timeout > 0 and not self._pytest_timeout_configured()
-        if self.use_alarm:
-            signal.signal(signal.SIGALRM, self._on_alarm)
 
     def _pytest_timeout_configured(self) -> bool:
         """True when the project uses pytest-timeout with a limit: it stays in charge."""
@@ -136,13 +134,16 @@ class _Reporter:
         self.write({"event": "start", "nodeid": nodeid, "t": time.time()})
         if self.timeout <= 0:
             return
-        if self.use_alarm:
+        if self.use_alarm:  # (re)installed per test: a test may have set its own handler
+            signal.signal(signal.SIGALRM, self._on_alarm)
             signal.setitimer(signal.ITIMER_REAL, self.timeout)
         self.watchdog = threading.Timer(self.timeout + self.grace, self._kill, (nodeid,))
         self.watchdog.daemon = True
         self.watchdog.start()
 
-    def finish(self) -> None:
+    def finish(self, nodeid: str | None = None) -> None:
+        if nodeid is not None:
+            self.write({"event": "end", "nodeid": nodeid})
         if self.use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
         if self.watchdog is not None:
@@ -286,7 +287,7 @@ def pytest_configure(config: Any) -> None:
             reporter.start(nodeid)
 
         def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
-            reporter.finish()
+            reporter.finish(nodeid)
 
         @pytest.hookimpl(tryfirst=True)
         def pytest_runtest_setup(self, item: Any) -> None:

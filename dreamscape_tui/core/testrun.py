@@ -221,13 +221,12 @@ class _Supervisor:
             event = record.get("event")
             if event == "start":
                 worker.current = (record["nodeid"], time.monotonic())
+            elif event == "end":
+                worker.current = None
             elif event == "finished":
                 worker.finished_at = time.monotonic()
             elif event == "result":
                 worker.results_since_start += 1
-                if worker.current and worker.current[0] == record["nodeid"] \
-                        and record["phase"] != "setup":
-                    worker.current = None
                 self.results.setdefault(record["nodeid"], TestOutcome(
                     record["nodeid"], record["outcome"], record["message"],
                     record["details"], tuple(record["frames"])))
