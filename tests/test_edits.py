@@ -141,6 +141,17 @@ def test_a_garbled_text_yields_to_the_exact_code_block() -> None:
         parse_edit(answer(diff.replace("c = 3", "c = 9")), "x.py", ABC)
 
 
+def test_search_replace_blocks_apply_in_turn_at_both_ends() -> None:
+    text = ("Change both ends:\n<<<<<<< SEARCH\na = 1\n=======\nimport os\na = 1\n"
+            ">>>>>>> REPLACE\n\n<<<<<<< SEARCH\nc = 3\n=======\nc = 4\n>>>>>>> REPLACE")
+    expected = "import os\na = 1\nb = 2\nc = 4"
+    for original in (ABC, ABC[:-1]):  # the file keeps its final newline, or lack of one
+        want = expected + "\n" if original.endswith("\n") else expected
+        assert parse_edit(answer(text), "x.py", original).content == want
+        crlf = answer(text.replace("\n", "\r\n"))
+        assert parse_edit(crlf, "x.py", original).content == want
+
+
 def test_unified_diff_marks_a_missing_final_newline() -> None:
     diff = unified_diff(ABC[:-1], ABC + "d = 4", "x.py")
     assert "-c = 3\n\\ No newline at end of file\n+c = 3\n+d = 4\n\\ No newline" in diff

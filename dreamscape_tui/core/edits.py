@@ -3,15 +3,15 @@
 Accepted formats, tried in this order:
 
 1. SEARCH/REPLACE blocks (``<<<<<<< SEARCH`` / ``=======`` / ``>>>>>>> REPLACE``), each
-   optionally preceded by a path line; a search text that does not match exactly is
-   matched again ignoring trailing whitespace and indentation drift;
+   optionally preceded by a path line, applied in turn; a search text that does not
+   match exactly is matched again ignoring trailing whitespace and indentation drift;
 2. unified diffs (``--- a/x`` / ``+++ b/x`` / ``@@``, with or without ``diff --git``),
    applied by context, not by line numbers (models get those wrong): see
    :mod:`dreamscape_tui.core.diffs`; sections for other files are skipped;
 3. a fenced code block holding the whole file.
 
 Each format is looked for in the answer's text, then in its code blocks (exact copies,
-where a chat page's visible text may be garbled). CRLF diffs fit LF files and the
+where a chat page's visible text may be garbled). CRLF answers fit LF files and the
 other way round: a file keeps its own line ends.
 
 Every edit is checked before it can be validated: paths must stay inside the project,
@@ -29,14 +29,15 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from dreamscape_tui.core.answer import Answer, fenced_blocks
-from dreamscape_tui.core.diffs import DiffError, apply_hunks, parse_patch, split_lines
+from dreamscape_tui.core.diffs import DiffError, apply_hunks, newline_of, parse_patch, split_lines
 from dreamscape_tui.core.testrun import is_test_file
 
 _SR_BLOCK = re.compile(
-    r"(?:^(?P<path>[^\n<>=`]*?\S)[ \t]*\n(?:```[^\n]*\n)?)?"
+    r"(?:^(?P<path>[^\n<>=]*?\S)[ \t]*\n(?:```[^\n]*\n)?)?"
     r"^<{5,9} ?SEARCH[ \t]*\n(?P<search>.*?)^={5,9}[ \t]*\n(?P<replace>.*?)^>{5,9} ?REPLACE[ \t]*$",
     re.MULTILINE | re.DOTALL,
 )
+_PATHLIKE = re.compile(r"^\S*/\S*$|^\S+\.\w+$")  # a path, not a sentence before a block
 _ELISION = re.compile(
     r"^\s*(#|//)\s*(\.\.\.|…)|^\s*#.*\b(rest of (the )?(code|file|class|function)|"
     r"(code|file|function)s? (remains? )?unchanged|existing code|unchanged code|"
@@ -91,25 +92,20 @@ def _check_path(raw: str, target: str) -> None:
         raise EditRejected(f"edit to {_clean_path(raw)}, not the target {target}")
 
 
-def _find_drifted(content: str, search: str) -> tuple[int, int] | None:
-    """Locate ``search`` in ``content`` ignoring trailing spaces and indentation drift.
+def _find_drifted(keys: list[str], search: list[str]) -> tuple[int, int] | None:
+    """Where ``search`` occurs ignoring trailing spaces and indentation drift, if once.
 
-    Returns the character span of the matching lines, only if the match is unique.
+    Returns (first line, number of lines).
     """
-    lines = content.splitlines(keepends=True)
-    wanted = [line.strip() for line in search.splitlines()]
+    wanted = [line.strip() for line in search]
     while wanted and not wanted[-1]:
         wanted.pop()
     if not wanted:
         return None
-    stripped = [line.strip() for line in lines]
-    hits = [i for i in range(len(lines) - len(wanted) + 1)
+    stripped = [key.strip() for key in keys]
+    hits = [i for i in range(len(keys) - len(wanted) + 1)
             if stripped[i : i + len(wanted)] == wanted]
-    if len(hits) != 1:
-        return None
-    start = sum(len(line) for line in lines[: hits[0]])
-    end = start + sum(len(line) for line in lines[hits[0] : hits[0] + len(wanted)])
-    return start, end
+    return (hits[0], len(wanted)) if len(hits) == 1 else None
 
 
 def _reindent(replace: str, search: str, matched: str) -> str:
@@ -122,34 +118,47 @@ def _reindent(replace: str, search: str, matched: str) -> str:
     if have == want:
         return replace
     out = []
-    for line in replace.splitlines(keepends=True):
+    for line in split_lines(replace):
         out.append(want + line[len(have):] if line.startswith(have) and line.strip() else line)
     return "".join(out)
 
 
 def apply_search_replace(content: str, text: str, target: str) -> str | None:
-    """Apply every SEARCH/REPLACE block in ``text``; None if there are none."""
-    blocks = list(_SR_BLOCK.finditer(text))
+    """Apply every SEARCH/REPLACE block in ``text`` in turn; None if there are none.
+
+    Blocks are whole lines, so they are matched as lines, ignoring line ends (a CRLF
+    answer still fits an LF file, and the file keeps its own line ends and its final
+    newline or lack of one, which this format cannot express).
+    """
+    blocks = list(_SR_BLOCK.finditer(text.replace("\r\n", "\n")))
     if not blocks:
         return None
     for block in blocks:
-        if block.group("path"):
-            _check_path(block.group("path"), target)
+        path = block.group("path")
+        if path and _PATHLIKE.match(path.strip("`*'\":")):
+            _check_path(path, target)
+    newline = newline_of(content)
+    lines = split_lines(content)
+    for block in blocks:
         search, replace = block.group("search"), block.group("replace")
-        if not search.strip():
+        if not search:  # aider's "create a file": there is no file to create here
             raise EditRejected("a SEARCH block is empty")
-        if content.count(search) == 1:
-            content = content.replace(search, replace, 1)
-            continue
-        span = _find_drifted(content, search)
+        keys = [line.rstrip("\r\n") for line in lines]
+        wanted = search.split("\n")[:-1]
+        hits = [i for i in range(len(keys) - len(wanted) + 1)
+                if keys[i : i + len(wanted)] == wanted]
+        span = (hits[0], len(wanted)) if len(hits) == 1 else _find_drifted(keys, wanted)
         if span is None:
-            first = search.strip().splitlines()[0][:60]
+            first = next((line for line in wanted if line.strip()), "")[:60]
             raise Mismatch(f"SEARCH block does not match the file uniquely: {first!r}")
-        matched = content[span[0] : span[1]]
-        if not replace.endswith("\n") and matched.endswith("\n"):
-            replace += "\n"
-        content = content[: span[0]] + _reindent(replace, search, matched) + content[span[1] :]
-    return content
+        at, size = span
+        matched = "".join(lines[at : at + size])
+        lines[at : at + size] = [line + newline for line in
+                                 _reindent(replace, search, matched).split("\n")[:-1]]
+    result = "".join(lines)
+    if not content.endswith("\n") and result.endswith("\n"):
+        result = result.removesuffix(newline)
+    return result
 
 
 def apply_unified_diff(content: str, text: str, target: str) -> str | None:
