@@ -7,6 +7,7 @@ import pytest
 from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.edits import (
     EditRejected,
+    NoChange,
     changed_share,
     parse_edit,
     unified_diff,
@@ -156,6 +157,17 @@ def test_unified_diff_marks_a_missing_final_newline() -> None:
     diff = unified_diff(ABC[:-1], ABC + "d = 4", "x.py")
     assert "-c = 3\n\\ No newline at end of file\n+c = 3\n+d = 4\n\\ No newline" in diff
     assert parse_edit(answer(diff), "x.py", ABC[:-1]).content == ABC + "d = 4"
+
+
+@pytest.mark.parametrize("text", [
+    "```python\n" + ORIGINAL + "```",
+    '<<<<<<< SEARCH\n    return "hi"\n=======\n    return "hi"\n>>>>>>> REPLACE',
+    "--- a/greet.py\n+++ b/greet.py\n@@ -1 +1 @@\n import math\n",
+])
+def test_an_answer_that_changes_nothing_says_so(text: str) -> None:
+    with pytest.raises(NoChange) as caught:
+        parse_edit(answer(text), "greet.py", ORIGINAL)
+    assert str(caught.value) == "the answer changes nothing"
 
 
 @pytest.mark.parametrize(("text", "blocks", "reason"), [

@@ -249,3 +249,20 @@ def test_heal_usage_errors(tmp_path: Path, cli: Cli, args: list[str], needle: st
 def test_undo_with_nothing_to_undo(tmp_path: Path, cli: Cli) -> None:
     result = cli("undo", str(tmp_path))
     assert result.code == 1 and "nothing to undo" in result.err
+
+
+def test_an_unchanged_file_is_a_failed_attempt_without_validation(tmp_path: Path,
+                                                                  api: FakeOpenAI) -> None:
+    root = sample_project(tmp_path, api_config(api))
+    api.fallback = lambda prompt: Scripted.answer(
+        "Nothing to fix:\n\n```python\n" + SAMPLE_FILES[target_of(prompt)] + "```\n")
+    proc = heal_cli(root, "--max-attempts", "1")
+    assert proc.returncode == 3, proc.stderr
+    reasons = {e["path"]: e["reason"] for e in json.loads(proc.stdout)["escalated"]}
+    assert reasons == dict.fromkeys(reasons, "attempts exhausted (1): the answer changes nothing")
+    assert len(reasons) == 4
+    with Store.for_project(root) as store:
+        heals = HealStore(store)
+        attempts = [a for item in heals.items() for a in heals.attempts(item["id"])]
+    assert [(a["outcome"], a["reason"], a["diff"]) for a in attempts] == [
+        ("failed", "the answer changes nothing", "")] * 4

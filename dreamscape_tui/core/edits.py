@@ -17,7 +17,8 @@ other way round: a file keeps its own line ends.
 Every edit is checked before it can be validated: paths must stay inside the project,
 name the target, and not name a test file (tests are the specification, unless the
 target is itself a broken test file); the result must not be empty or contain elided
-code (``# ... rest unchanged``, a bare ``...`` standing for code).
+code (``# ... rest unchanged``, a bare ``...`` standing for code). An answer that leaves
+the file as it was is :class:`NoChange`: a failed attempt with nothing to validate.
 """
 
 from __future__ import annotations
@@ -53,6 +54,13 @@ class EditRejected(Exception):
 
 class Mismatch(EditRejected):
     """The edit does not fit the file: another copy of it (a code block) may still fit."""
+
+
+class NoChange(EditRejected):
+    """The answer leaves the file as it is: a failed attempt, with nothing to validate."""
+
+    def __init__(self) -> None:
+        super().__init__("the answer changes nothing")
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +250,8 @@ def _first_fit(apply: Callable[[str, str, str], str | None], sources: list[str],
 
 
 def _checked(edit: Edit, original: str) -> Edit:
+    if edit.content == original:
+        raise NoChange
     if not edit.content.strip():
         raise EditRejected("the fix empties the file")
     for match in _ELISION.finditer(edit.content):
@@ -249,8 +259,6 @@ def _checked(edit: Edit, original: str) -> Edit:
             raise EditRejected(f"the fix elides code: {match.group(0).strip()!r}")
     if len(_BARE_ELLIPSIS.findall(edit.content)) > len(_BARE_ELLIPSIS.findall(original)):
         raise EditRejected("the fix elides code: a bare '...' stands for code")
-    if edit.content == original:
-        raise EditRejected("the fix changes nothing")
     return edit
 
 

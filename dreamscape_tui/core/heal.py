@@ -17,7 +17,13 @@ from typing import Any
 from dreamscape_tui.core.apply import ApplyConflict, apply_fix, content_hash
 from dreamscape_tui.core.checks import Failure
 from dreamscape_tui.core.config import Config, ModelConfig
-from dreamscape_tui.core.edits import EditRejected, changed_share, parse_edit, unified_diff
+from dreamscape_tui.core.edits import (
+    EditRejected,
+    NoChange,
+    changed_share,
+    parse_edit,
+    unified_diff,
+)
 from dreamscape_tui.core.errors import ModelError
 from dreamscape_tui.core.events import EngineLog, EventSink, HealChanged
 from dreamscape_tui.core.healstore import HealStore
@@ -148,8 +154,9 @@ class Healer:
         self._account(model_s=time.monotonic() - started)
         try:
             edit = parse_edit(answer, failure.path, content)
-        except EditRejected as exc:
-            self._failed(item, number, model, f"unusable answer: {exc}", "", None)
+        except EditRejected as exc:  # a no-change answer was usable, just not a fix
+            reason = str(exc) if isinstance(exc, NoChange) else f"unusable answer: {exc}"
+            self._failed(item, number, model, reason, "", None)
             return
         diff = unified_diff(content, edit.content, failure.path)
         self._set(item, state="validating")
