@@ -219,3 +219,24 @@ def test_without_a_virtualenv_dreamscapes_own_interpreter_runs(tmp_path: Path,
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     chosen = project_python(tmp_path)
     assert (chosen.path, chosen.source) == (sys.executable, "dreamscape's own interpreter")
+
+
+def test_parallel_runs_tear_down_across_packages(tmp_path: Path) -> None:
+    # each process skips the files another one took: pytest must still tear down by
+    # the next item it really runs (found on toolz's own suite, where it did not)
+    files: dict[str, str | bytes] = {"pkg/__init__.py": ""}
+    body = ("import time\nimport pytest\n\n@pytest.fixture(scope='module')\n"
+            "def res():\n    yield 1\n\n"
+            "def test_one(res):\n    time.sleep(0.2)\n\n"
+            "def test_two(res):\n    assert res == 1\n")
+    expected = []
+    for sub in ("one", "two", "three"):
+        files[f"pkg/{sub}/__init__.py"] = ""
+        for n in range(4):
+            files[f"pkg/{sub}/test_{sub}_{n}.py"] = body
+            expected += [(f"pkg/{sub}/test_{sub}_{n}.py::test_{w}", "passed")
+                         for w in ("one", "two")]
+    write(tmp_path, files)
+    run = run_pytest(tmp_path, ChecksConfig(jobs=2))
+    assert run.error == ""
+    assert sorted((o.nodeid, o.outcome) for o in run.outcomes) == sorted(expected)

@@ -280,8 +280,33 @@ def pytest_configure(config: Any) -> None:
                 items[:] = kept
 
         @pytest.hookimpl(tryfirst=True)
-        def pytest_runtest_protocol(self, item: Any, nextitem: Any) -> bool | None:
-            return True if reporter.claimed_elsewhere(item) else None
+        def pytest_runtestloop(self, session: Any) -> bool | None:
+            """With parallel runs, run only the files this process claims.
+
+            Each item's ``nextitem`` must be the next item this process really runs
+            (pytest tears down by it), so the next file is claimed one item ahead.
+            """
+            if not reporter.claims_dir or session.config.option.collectonly:
+                return None
+            if session.testsfailed and not session.config.option.continue_on_collection_errors:
+                raise session.Interrupted(f"{session.testsfailed} errors during collection")
+            items = session.items
+
+            def next_own(start: int) -> int | None:
+                return next((j for j in range(start, len(items))
+                             if not reporter.claimed_elsewhere(items[j])), None)
+
+            index = next_own(0)
+            while index is not None:
+                following = next_own(index + 1)
+                session.config.hook.pytest_runtest_protocol(
+                    item=items[index], nextitem=None if following is None else items[following])
+                if session.shouldfail:
+                    raise session.Failed(session.shouldfail)
+                if session.shouldstop:
+                    raise session.Interrupted(session.shouldstop)
+                index = following
+            return True
 
         def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
             reporter.start(nodeid)
