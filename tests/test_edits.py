@@ -127,6 +127,20 @@ def test_git_sections_use_the_targets_and_skip_other_files() -> None:
         parse_edit(answer(test_section), "pkg/x.py", ABC)
 
 
+def test_hunks_with_the_same_wrong_header_apply_in_order() -> None:
+    original = "def f():\n    return 1\n\n\ndef g():\n    return 1\n"
+    text = HEAD + ("@@ -1,3 +1,3 @@\n def f():\n-    return 1\n+    return 2\n"
+                   "@@ -1,3 +1,3 @@\n def g():\n-    return 1\n+    return 3\n")
+    edit = parse_edit(answer(text), "x.py", original)
+    assert edit.content == "def f():\n    return 2\n\n\ndef g():\n    return 3\n"
+
+
+def test_counts_read_a_removed_dash_line_as_git_does() -> None:
+    # "-- b" removed and "++ x" added look like a file header; the counts say otherwise
+    text = HEAD + "@@ -1,3 +1,3 @@\n a\n--- b\n+++ x\n d\n\n"
+    assert parse_edit(answer(text), "x.py", "a\n-- b\nd\n").content == "a\n++ x\nd\n"
+
+
 def test_counts_end_a_hunk_before_prose_that_looks_like_a_diff() -> None:
     text = HEAD + "@@ -3 +3 @@\n-c = 3\n+c = 4\n- fixed c\n- kept the rest\n"
     assert parse_edit(answer(text), "x.py", ABC).content == "a = 1\nb = 2\nc = 4\n"

@@ -92,6 +92,8 @@ def _token(header: str) -> str:
 def parse_patch(text: str) -> list[FilePatch]:
     """Every file section of ``text`` that a ``---``/``+++`` pair or ``diff --git`` opens."""
     lines = text.replace("\r\n", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()  # what follows the last newline is no line
     patches: list[FilePatch] = []
     i = 0
     while i < len(lines):
@@ -125,12 +127,16 @@ def _readings(lines: list[str], start: int, old_len: int | None,
     loose = _loose_end(lines, start)
     counted = None if old_len is None or new_len is None else _counted_end(
         lines, start, old_len, new_len)
-    if counted is None:
+    if counted is None or counted == loose:
         return (_read(lines[start:loose]),), loose
-    if all(not line for line in lines[counted:loose]):
-        return (_read(lines[start:counted]),), counted
-    # the counts end the hunk early: either they are wrong, or diff-like prose follows
-    return (_read(lines[start:loose]), _read(lines[start:counted])), loose
+    if counted < loose:  # the counts end the hunk early: wrong, or diff-like prose follows
+        return (_read(lines[start:loose]), _read(lines[start:counted])), loose
+    # the counts run on over a "---"/"+++" pair (a removed "-- x" line), as git reads
+    # them, or over blank lines that are context by the counts, or layout if they are off
+    readings = [_read(lines[start:counted])]
+    if all(not line for line in lines[loose:counted]):
+        readings.append(_read(lines[start:loose]))
+    return tuple(readings), counted
 
 
 def _loose_end(lines: list[str], start: int) -> int:
