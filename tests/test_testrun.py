@@ -240,3 +240,21 @@ def test_parallel_runs_tear_down_across_packages(tmp_path: Path) -> None:
     run = run_pytest(tmp_path, ChecksConfig(jobs=2))
     assert run.error == ""
     assert sorted((o.nodeid, o.outcome) for o in run.outcomes) == sorted(expected)
+
+
+def test_a_hang_behind_a_package_import_stops_that_modules_tests(tmp_path: Path) -> None:
+    # `import calcpkg as cp` then `cp.spin()`: the test module holds only the package,
+    # whose names come from calcpkg/core.py (found on more-itertools' own suite)
+    write(tmp_path, {
+        "calcpkg/__init__.py": "from calcpkg.core import *  # noqa\n",
+        "calcpkg/core.py": CALC,
+        "tests/test_pkg.py": "import calcpkg as cp\n\n"
+                             "def test_spin():\n    cp.spin(0)\n\n"
+                             + "".join(f"def test_add_{n}():\n    assert cp.add({n}, 0) == {n}\n\n"
+                                       for n in range(3)),
+    })
+    run = run_pytest(tmp_path, FAST)
+    assert outcomes(run.outcomes) == {"test_spin": "timeout", "test_add_0": "notrun",
+                                      "test_add_1": "notrun", "test_add_2": "notrun"}
+    assert {o.message for o in run.outcomes if o.outcome == "notrun"} == {
+        "not run: its module calcpkg/core.py hung"}

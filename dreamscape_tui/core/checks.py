@@ -34,6 +34,7 @@ from dreamscape_tui.core.testrun import (
 Kind = Literal["syntax", "test", "command"]
 _FILE_LINE = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 _DETAILS_LIMIT = 20_000
+_NOT_RUN_SHOWN = 10  # tests a hang kept from running, listed in a failure's details
 
 
 class CheckError(UserError):
@@ -143,7 +144,9 @@ def test_failures(root: Path, outcomes: Iterable[TestOutcome],
                    in {g.nodeid.split("::")[0] for g in group}]
         details = "\n\n".join(f"{o.nodeid}\n{o.details}" for o in group)
         if skipped:  # validation runs them: the fix must not break them either
-            details += "\n\n" + "\n".join(f"{o.nodeid}: {o.message}" for o in skipped)
+            shown = "\n".join(f"{o.nodeid}: {o.message}" for o in skipped[:_NOT_RUN_SHOWN])
+            more = len(skipped) - _NOT_RUN_SHOWN
+            details += "\n\n" + shown + (f"\n... and {more} more not run" if more > 0 else "")
         failures.append(Failure(failure_id("test", "pytest", path), path, "test", "pytest",
                                 group[0].message, details[:_DETAILS_LIMIT],
                                 tuple(o.nodeid for o in group)))

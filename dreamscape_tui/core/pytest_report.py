@@ -83,6 +83,24 @@ def _message(report: Any) -> str:
     return errors[-1] if errors else (text[-1] if text else "failed")
 
 
+def _module_name(value: object) -> str:
+    name = getattr(value, "__module__", None)
+    return name if isinstance(name, str) else ""
+
+
+def _module_files(module: ModuleType | None, *, deep: bool) -> set[str]:
+    """``module``'s file; with ``deep``, also the files of the modules its names come from."""
+    if module is None:
+        return set()
+    filename = getattr(module, "__file__", None)
+    files = {str(Path(filename).resolve())} if filename else set()
+    if deep:
+        names = {_module_name(v) for v in list(vars(module).values())} - {"", module.__name__}
+        for name in names:
+            files |= _module_files(sys.modules.get(name), deep=False)
+    return files
+
+
 class _Reporter:
     """The plugin's state for one pytest process."""
 
@@ -199,16 +217,17 @@ class _Reporter:
                 for name in os.listdir(self.hung_dir)}
 
     def _files_used(self, module: ModuleType) -> set[str]:
-        """Source files the test module uses: the modules it imported, or took names from."""
+        """Source files the test module uses: the modules it imported or took names from,
+        and, through an imported package (``import more_itertools as mi``), the modules
+        that package took its names from."""
         key = module.__name__
         if key not in self.uses_cache:
-            used = set()
+            used: set[str] = set()
             for value in list(vars(module).values()):
-                source = value if isinstance(value, ModuleType) else sys.modules.get(
-                    getattr(value, "__module__", None) or "")
-                filename = getattr(source, "__file__", None)
-                if filename:
-                    used.add(str(Path(filename).resolve()))
+                if isinstance(value, ModuleType):
+                    used |= _module_files(value, deep=True)
+                else:
+                    used |= _module_files(sys.modules.get(_module_name(value)), deep=False)
             self.uses_cache[key] = used
         return self.uses_cache[key]
 
