@@ -16,7 +16,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -28,10 +28,14 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "BROWSER_CANDIDATES",
     "CHROMEDRIVER_CANDIDATES",
+    "QUIET_DISABLED_FEATURES",
+    "QUIET_PREFS",
+    "QUIET_SWITCHES",
     "STARTUP_PREFS",
     "QuietFilter",
     "SessionHealth",
     "chromium_flags",
+    "chromium_prefs",
     "driver_env",
     "find_browser",
     "find_chromedriver",
@@ -153,27 +157,105 @@ def driver_env() -> dict[str, str] | None:
     return {**os.environ, "TMPDIR": "/tmp"}
 
 
-def chromium_flags(*, headless: bool, profile: str | None, local: bool = True) -> list[str]:
-    """Command-line flags for a pooled Chromium: quiet, lean, one own profile.
+# -- quiet: no traffic but the chat pages ------------------------------------------------
+#
+# Left alone, Chromium's background services reach Google on their own within a second of
+# starting (accounts.google.com, update.googleapis.com, clients2.google.com,
+# content-autofill.googleapis.com, optimizationguide-pa.googleapis.com), whatever page it
+# shows. Everything that turns them off lives in the three lists below, one line per
+# entry saying what it stops. Checked against Debian's Chromium 156: every switch and
+# feature name occurs in its binary, and tests/test_quiet_browser.py runs a prompt
+# through the pool behind a recording proxy and fails on any request. Chromium ignores
+# unknown switches and feature names silently, so an entry a release drops must be
+# deleted here, not kept "just in case": a dead entry only hides a leak.
 
-    Background networking, sync and component updates are off because a pool of
-    long-lived automation browsers must not phone home or grow; ``--no-sandbox`` only
-    for a local browser run as root, where Chromium refuses to start with its sandbox
-    (a Grid node knows its own user: its stereotype adds the flag if it needs it).
+QUIET_SWITCHES: tuple[str, ...] = (
+    # Background fetches that honour it (promotions, extension update checks) and, in
+    # Chrome-branded builds such as a Grid node's Google Chrome, the variations seed
+    # fetch (Chromium builds fetch no seed unless --variations-server-url is given).
+    "--disable-background-networking",
+    # The component updater's checks for the components it registers at start-up
+    # (update.googleapis.com, downloads from *.gvt1.com).
+    "--disable-component-update",
+    # The on-device AI model manifest, which Chromium asks the component updater for
+    # at every start, --disable-component-update or not. An override file naming no
+    # manifest (empty here; absent on Windows) means no manifest and no update request.
+    "--optimization-guide-manifest-override=/dev/null",
+    # Chrome Sync.
+    "--disable-sync",
+    # Chromium 156 asks accounts.google.com/ListAccounts at start-up even with sign-in
+    # disallowed (QUIET_PREFS), and no switch turns that off. This points Chromium's own
+    # Google-account endpoint (not web pages) at port 9, which Chromium refuses to
+    # connect to (ERR_UNSAFE_PORT), so the request ends before a socket is opened.
+    "--gaia-url=http://127.0.0.1:9/",
+    # Usage statistics (UMA) are recorded in memory, never uploaded.
+    "--metrics-recording-only",
+    # Crash reporting: no crash handler, so no crash reports to upload.
+    "--disable-breakpad",
+    # Domain Reliability beacons about failed requests to Google properties.
+    "--disable-domain-reliability",
+    # Built-in extensions that keep a background page (and may fetch from it).
+    "--disable-component-extensions-with-background-pages",
+    # The default apps a new profile would install (and update).
+    "--disable-default-apps",
+    # First-run experience: welcome page, import, search-engine choice.
+    "--no-first-run",
+    # The default-browser check at start-up.
+    "--no-default-browser-check",
+)
+
+QUIET_DISABLED_FEATURES: tuple[str, ...] = (
+    "OptimizationHints",  # page-load hints from optimizationguide-pa.googleapis.com
+    "AutofillServerCommunication",  # form field-type queries to content-autofill.googleapis.com
+    "NetworkTimeServiceQuerying",  # clock checks at clients2.google.com/time
+    "Translate",  # language detection and translation (translate.googleapis.com)
+    "MediaRouter",  # Cast and DIAL device discovery (mDNS, SSDP) on the local network
+    "AimEnabled",  # AI Mode eligibility request to www.google.com when Google is the search engine
+)
+"""Chromium features switched off, sent as one ``--disable-features=`` flag (Chromium
+reads only the last one it is given, so there must be only one)."""
+
+QUIET_PREFS: dict[str, object] = {
+    "signin.allowed": False,  # no sign-in to the browser itself
+    "signin.allowed_on_next_startup": False,  # what start-up reads: account consistency (DICE) off
+    "safebrowsing.enabled": False,  # no Safe Browsing list downloads or URL lookups
+    "translate.enabled": False,  # no offers to translate a page
+}
+"""Profile preferences for what has no switch; chromedriver writes them into the new
+profile before Chromium starts."""
+
+
+def chromium_prefs() -> dict[str, object]:
+    """All profile preferences of a browser we start: start-up page and quiet."""
+    return {**STARTUP_PREFS, **QUIET_PREFS}
+
+
+def chromium_flags(
+    *, headless: bool, profile: str | None, local: bool = True, extra: Sequence[str] = ()
+) -> list[str]:
+    """Command-line flags for a Chromium we start: quiet, lean, one own profile.
+
+    The quiet switches and features are above; ``--no-sandbox`` only for a local
+    browser run as root, where Chromium refuses to start with its sandbox (a Grid node
+    knows its own user: its stereotype adds the flag if it needs it). ``extra`` flags
+    come last; names in an extra ``--disable-features=`` join ours in the one flag.
     """
+    disabled = list(QUIET_DISABLED_FEATURES)
+    rest: list[str] = []
+    for flag in extra:
+        if flag.startswith("--disable-features="):
+            disabled += [n for n in flag.split("=", 1)[1].split(",") if n and n not in disabled]
+        else:
+            rest.append(flag)
     flags = [
+        *QUIET_SWITCHES,
+        f"--disable-features={','.join(disabled)}",
         "--disable-gpu",
         "--disable-software-rasterizer",  # with the low-end mode: ~15 MiB less per session
         "--enable-low-end-device-mode",
         "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
         "--disable-extensions",
-        "--disable-default-apps",
         "--mute-audio",
-        "--no-first-run",
-        "--no-default-browser-check",
         "--window-size=1280,900",
     ]
     if headless:
@@ -182,7 +264,7 @@ def chromium_flags(*, headless: bool, profile: str | None, local: bool = True) -
         flags.append("--no-sandbox")
     if profile:
         flags.append(f"--user-data-dir={profile}")
-    return flags
+    return flags + rest
 
 
 # Substrings of WebDriver / transport errors that mean the browser (or its driver) is

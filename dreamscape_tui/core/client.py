@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -73,12 +73,23 @@ class OpenAIClient:
     """One browser session on a chat web page: start it, ask it, check it, quit it."""
 
     def __init__(
-        self, sessions: SessionsConfig, webchat: WebchatConfig, *, session_id: str = "s1"
+        self,
+        sessions: SessionsConfig,
+        webchat: WebchatConfig,
+        *,
+        session_id: str = "s1",
+        extra_args: Sequence[str] = (),
     ) -> None:
-        """Remember the configuration; no browser runs until :meth:`start`."""
+        """Remember the configuration; no browser runs until :meth:`start`.
+
+        ``extra_args`` are Chromium flags added after the pool's own when this client
+        starts a browser (the tests route one through a recording proxy); they are
+        never sent to a browser we attach to.
+        """
         self.sessions = sessions
         self.webchat = webchat  # public so selectors can be swapped when the page drifts
         self.session_id = session_id
+        self.extra_args = tuple(extra_args)
         self.driver_kind: Literal["local", "remote"] = (
             "remote" if sessions.driver == "remote" else "local"
         )
@@ -112,16 +123,36 @@ class OpenAIClient:
         with self._translate("setting the page-load timeout"):
             driver.set_page_load_timeout(self.sessions.page_load_timeout_s)
 
-    def _create_local(self) -> WebDriver:
+    def launch_options(self, profile: Path | None) -> webdriver.ChromeOptions:
+        """Options for a browser we start: a local Chromium on ``profile``, or (``None``)
+        a Selenium Grid session. Both are quiet (see the quiet lists in
+        :mod:`dreamscape_tui.core.browser`): no traffic but the pages we load."""
         options = webdriver.ChromeOptions()
-        if self._attached:
-            options.debugger_address = self.sessions.debugger_address
-        else:
+        if profile is not None:
             options.binary_location = proc.find_browser(self.sessions.browser)
-            profile = self._make_profile()
-            for flag in proc.chromium_flags(headless=self.sessions.headless, profile=str(profile)):
-                options.add_argument(flag)
-            options.add_experimental_option("prefs", proc.STARTUP_PREFS)
+        flags = proc.chromium_flags(
+            headless=self.sessions.headless,
+            profile=None if profile is None else str(profile),
+            local=profile is not None,
+            extra=self.extra_args,
+        )
+        for flag in flags:
+            options.add_argument(flag)
+        options.add_experimental_option("prefs", proc.chromium_prefs())
+        return options
+
+    def attach_options(self) -> webdriver.ChromeOptions:
+        """Options for attaching to the user's own browser (``debugger_address``): where
+        it listens, nothing else. Its flags and preferences are the user's; we change none."""
+        options = webdriver.ChromeOptions()
+        options.debugger_address = self.sessions.debugger_address
+        return options
+
+    def _create_local(self) -> WebDriver:
+        if self._attached:
+            options = self.attach_options()
+        else:
+            options = self.launch_options(self._make_profile())
         service = Service(
             executable_path=proc.find_chromedriver(self.sessions.chromedriver),
             env=proc.driver_env(),
@@ -129,10 +160,7 @@ class OpenAIClient:
         return webdriver.Chrome(service=service, options=options)
 
     def _create_remote(self) -> WebDriver:
-        options = webdriver.ChromeOptions()
-        for flag in proc.chromium_flags(headless=self.sessions.headless, profile=None, local=False):
-            options.add_argument(flag)
-        options.add_experimental_option("prefs", proc.STARTUP_PREFS)
+        options = self.launch_options(None)
         timeout = int(max(self.sessions.start_timeout_s, self.sessions.page_load_timeout_s + 30))
         config = ClientConfig(remote_server_addr=self.sessions.remote_url, timeout=timeout)
         return webdriver.Remote(
