@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from dreamscape_tui.core.browser import is_running
+from dreamscape_tui.core.chatflow import ATTACHMENT_NAME, attachment_instruction
 from dreamscape_tui.core.client import OpenAIClient
 from dreamscape_tui.core.config import Config
 from dreamscape_tui.core.cookies import load_cookies, normalize_cookies, save_cookies
@@ -40,15 +41,27 @@ from tests.prompts import big_prompt
 
 
 @browser_test
-def test_20kb_prompt_arrives_byte_exact_with_the_model_from_the_url(
+def test_20kb_prompt_arrives_byte_exact_once_as_an_attachment(
     client: OpenAIClient, practice: ChatServer
 ) -> None:
+    # over ChatGPT's paste limit a paste would become an attachment anyway: the client
+    # attaches the exact text itself and sends one short instruction naming it
     text = big_prompt()
     assert len(text.encode()) > 20_000
     answer = client.submit_prompt(text, practice.url + "?model=gpt-4o", timeout_s=30)
+    instruction = attachment_instruction(ATTACHMENT_NAME, len(text))
+    assert practice.prompts == [Prompt(instruction, "gpt-4o", ((ATTACHMENT_NAME, text),))]
+    assert answer.text.startswith("You said ")
+    assert answer.model == "gpt-4o" and answer.page_model == "gpt-4o"
+
+
+@browser_test
+def test_prompt_under_the_paste_limit_arrives_byte_exact_as_text(
+    client: OpenAIClient, practice: ChatServer
+) -> None:
+    text = big_prompt()[:9_000]
+    client.submit_prompt(text, practice.url + "?model=gpt-4o", timeout_s=30)
     assert practice.prompts == [Prompt(text, "gpt-4o")]
-    assert answer.text.startswith(f"You said {len(text)} characters.")
-    assert answer.model == "gpt-4o"
 
 
 @browser_test

@@ -55,7 +55,8 @@ class FakeClient:
     def add_cookies(self, cookies: list[dict[str, Any]], url: str | None = None) -> None:
         self.cookies.append((cookies, url))
 
-    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0) -> Answer:
+    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0,
+                      profile: str = "auto") -> Answer:
         self.active += 1
         try:
             assert self.active == 1, "two workers in one session"

@@ -26,6 +26,7 @@ class Answer:
     code_blocks: tuple[str, ...] = field(default_factory=tuple)
     seconds: float = 0.0
     model: str = ""
+    page_model: str = ""  # the model the chat page says answered ("" = it does not say)
 
     def to_json(self) -> dict[str, object]:
         """The ``ask --json`` object of DESIGN §4."""

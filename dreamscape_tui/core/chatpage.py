@@ -1,9 +1,9 @@
-"""The chat page as the client sees it: page scripts, page snapshots, small parsers.
+"""The chat page as the client sees it: page snapshots and small parsers.
 
 No selenium here (only :mod:`dreamscape_tui.core.client` may import it); these are the
-page-specific pieces of DESIGN §6 that can be read and tested without a browser: the
-scripts the client runs (each wait tick is one ``STATE_JS`` round trip), how a snapshot
-is interpreted, how error texts are classified and which cookies fit which host.
+pieces of DESIGN §6 that can be read and tested without a browser: how a snapshot is
+interpreted, how error texts are classified and which cookies fit which host. The
+scripts themselves are in :mod:`dreamscape_tui.core.pagejs`.
 """
 
 from __future__ import annotations
@@ -13,81 +13,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from dreamscape_tui.core.config import SelectorsConfig
-
 __all__ = [
-    "CLICK_JS",
-    "INSERT_JS",
-    "READ_JS",
-    "STATE_JS",
     "PageState",
     "classify_page_error",
     "cookie_for_host",
     "model_from_url",
     "net_error",
-    "selector_map",
 ]
-
-STATE_JS = """
-const s = arguments[0];
-const all = (sel) => { try { return document.querySelectorAll(sel); } catch (e) { return []; } };
-const errors = all(s.error_message);
-const last = errors.length ? errors[errors.length - 1].textContent : '';
-return {url: location.href, input: all(s.prompt_input).length > 0,
-        wall: all(s.login_wall).length > 0, stop: all(s.stop_button).length > 0,
-        send: all(s.send_button).length > 0, assistants: all(s.assistant_message).length,
-        errors: errors.length, error_text: (last || '').trim(),
-        body: location.href.startsWith('chrome-error:') && document.body
-              ? document.body.innerText.slice(0, 500) : ''};
-"""
-
-# Paste first (what a user does; ProseMirror keeps it exactly), then execCommand, then a
-# native value setter for plain textareas of self-hosted chat UIs.
-INSERT_JS = """
-const [sel, text] = arguments;
-let el = null;
-try { el = document.querySelector(sel); } catch (e) { return 'missing'; }
-if (!el) return 'missing';
-const isField = el.tagName === 'TEXTAREA' || el.tagName === 'INPUT';
-const has = () => (isField ? el.value : el.textContent).length > 0;
-el.focus();
-const data = new DataTransfer();
-data.setData('text/plain', text);
-el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true,
-                                               cancelable: true}));
-if (has()) return 'paste';
-if (document.execCommand('insertText', false, text) && has()) return 'execCommand';
-if (isField) {
-  const proto = el.tagName === 'TEXTAREA' ? HTMLTextAreaElement : HTMLInputElement;
-  Object.getOwnPropertyDescriptor(proto.prototype, 'value').set.call(el, text);
-  el.dispatchEvent(new Event('input', {bubbles: true}));
-  if (has()) return 'value';
-}
-return 'failed';
-"""
-
-CLICK_JS = """
-let el = null;
-try { el = document.querySelector(arguments[0]); } catch (e) { return false; }
-if (!el) return false;
-el.click();
-return true;
-"""
-
-READ_JS = """
-const [msgSel, codeSel] = arguments;
-const msgs = document.querySelectorAll(msgSel);
-const m = msgs[msgs.length - 1];
-if (!m) return null;
-let code = [];
-try { code = Array.from(m.querySelectorAll(codeSel), (c) => c.textContent); } catch (e) {}
-return {text: m.innerText || m.textContent || '', code: code};
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class PageState:
-    """One snapshot of the chat page, taken by ``STATE_JS`` in a single round trip."""
+    """One snapshot of the chat page, taken by ``pagejs.STATE_JS`` in a single round trip."""
 
     url: str
     input: bool
@@ -98,6 +34,15 @@ class PageState:
     errors: int
     error_text: str
     body: str
+    title: str = ""
+    done: bool = False  # the profile's positive end signal shows on the last answer
+    text_length: int = 0  # the last answer's text, to tell when it stops changing
+    text_tail: str = ""
+    model: str = ""  # the model the page says answered
+    notice: str = ""  # a downgrade notice ("Responses will use another model")
+    uploading: int = 0
+    attachments: int = 0
+    challenge: bool = False  # a bot challenge ("Just a moment...") instead of the page
 
     @classmethod
     def from_script(cls, raw: dict[str, Any]) -> PageState:
@@ -107,6 +52,11 @@ class PageState:
             wall=bool(raw.get("wall")), stop=bool(raw.get("stop")), send=bool(raw.get("send")),
             assistants=int(raw.get("assistants", 0)), errors=int(raw.get("errors", 0)),
             error_text=str(raw.get("error_text", "")), body=str(raw.get("body", "")),
+            title=str(raw.get("title", "")), done=bool(raw.get("done")),
+            text_length=int(raw.get("text_length", 0)), text_tail=str(raw.get("text_tail", "")),
+            model=str(raw.get("model", "")), notice=str(raw.get("notice", "")),
+            uploading=int(raw.get("uploading", 0)), attachments=int(raw.get("attachments", 0)),
+            challenge=bool(raw.get("challenge")),
         )
 
     @property
@@ -119,15 +69,6 @@ def net_error(page: PageState) -> str:
     """The ``ERR_...`` code Chromium's error page shows, for a one-line message."""
     words = [w for w in page.body.split() if w.startswith(("ERR_", "net::ERR_"))]
     return words[-1] if words else "the page could not be loaded"
-
-
-def selector_map(selectors: SelectorsConfig) -> dict[str, str]:
-    """The selectors ``STATE_JS`` needs, by role."""
-    return {
-        "prompt_input": selectors.prompt_input, "send_button": selectors.send_button,
-        "stop_button": selectors.stop_button, "assistant_message": selectors.assistant_message,
-        "login_wall": selectors.login_wall, "error_message": selectors.error_message,
-    }
 
 
 def model_from_url(url: str) -> str:

@@ -17,7 +17,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -26,25 +27,28 @@ import urllib3
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.client_config import ClientConfig
+from selenium.webdriver.remote.file_detector import LocalFileDetector
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
 
 from dreamscape_tui.core import browser as proc
 from dreamscape_tui.core import chatpage as chat
+from dreamscape_tui.core import pagejs, profiles
 from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.browser import SessionHealth
+from dreamscape_tui.core.chatflow import ChatFlow, Limits
 from dreamscape_tui.core.chatpage import PageState
 from dreamscape_tui.core.config import SessionsConfig, WebchatConfig
 from dreamscape_tui.core.errors import (
-    AnswerTimeout,
+    ChallengeShown,
     ModelError,
     PageError,
-    RateLimited,
     SelectorMissing,
     SessionExpired,
     SessionUnavailable,
 )
+from dreamscape_tui.core.profiles import Profile
 
 __all__ = ["OpenAIClient", "SessionHealth"]
 
@@ -244,27 +248,29 @@ class OpenAIClient:
 
     # -- page helpers -----------------------------------------------------------------
 
-    def _state(self, driver: WebDriver) -> PageState:
-        raw = driver.execute_script(chat.STATE_JS, chat.selector_map(self.webchat.selectors))
-        if not isinstance(raw, dict):
-            raise PageError("the chat page did not answer the state probe")
-        return PageState.from_script(raw)
+    def _flow(self, driver: WebDriver, profile: Profile) -> ChatFlow:
+        return ChatFlow(_Tab(driver, remote=self.driver_kind == "remote"), profile,
+                        self.session_id)
 
-    def _poll(
-        self, driver: WebDriver, done: Callable[[PageState], bool], until: float
-    ) -> PageState | None:
-        """Poll the page state until ``done`` holds (returns it) or ``until`` passes (None)."""
+    def _dom_profile(self, driver: WebDriver, name: str, until: float) -> Profile:
+        """The DOM profile for the loaded page: the model's, or detected (``auto``).
 
-        def check(d: WebDriver) -> PageState | Literal[False]:
-            page = self._state(d)
-            return page if done(page) else False
-
-        timeout = max(0.0, until - time.monotonic())
-        try:
-            result: PageState = WebDriverWait(driver, timeout, poll_frequency=POLL_S).until(check)
-        except TimeoutException:
-            return None
-        return result
+        Detection waits for the page to render one profile's composer or login wall;
+        a page that matches none is driven by ``[webchat.selectors]`` (generic).
+        """
+        selectors = self.webchat.selectors
+        chosen = profiles.resolve(name, selectors)
+        if chosen is not None:
+            return chosen
+        found = profiles.candidates(selectors)
+        probes = [[p.name, [*p.detect, *p.login_wall]] for p in found if p.detect]
+        while True:
+            detected = driver.execute_script(pagejs.DETECT_JS, probes)
+            if detected:
+                return next(p for p in found if p.name == detected)
+            if time.monotonic() >= until or str(driver.current_url).startswith("chrome-error:"):
+                return found[-1]
+            time.sleep(POLL_S)
 
     def _navigate(self, driver: WebDriver, url: str) -> None:
         """Load ``url``; a navigation failure is a PageError naming the URL."""
@@ -292,7 +298,6 @@ class OpenAIClient:
         def health(state: Any, detail: str) -> SessionHealth:
             return SessionHealth(state, (time.monotonic() - started) * 1000.0, detail)
 
-        sel = self.webchat.selectors
         try:
             with self._translate("validating the session"):
                 driver = self._require()
@@ -301,19 +306,23 @@ class OpenAIClient:
                 except PageError as exc:  # connection refused, DNS, timeout
                     return health("unreachable", str(exc))
                 until = time.monotonic() + self.sessions.page_load_timeout_s
-                page = self._poll(driver, lambda p: p.input or p.wall or p.unreachable, until)
+                profile = self._dom_profile(driver, "auto", until)
+                page = self._flow(driver, profile).poll(
+                    lambda p: p.input or p.wall or p.unreachable or p.challenge, until)
         except ModelError as exc:
             return health("error", str(exc))
         if page is None:
             return health(
                 "error",
-                f"neither prompt_input {sel.prompt_input!r} nor login_wall {sel.login_wall!r} "
-                f"found on {target}",
+                f"neither prompt_input {profile.selector('prompt_input')!r} nor login_wall "
+                f"{profile.selector('login_wall')!r} found on {target} (profile {profile.name})",
             )
         if page.unreachable:
             return health("unreachable", f"could not load {target}: {chat.net_error(page)}")
+        if page.challenge:
+            return health("error", challenge_message(target))
         if page.wall:
-            return health("logged_out", f"login wall shown ({sel.login_wall!r})")
+            return health("logged_out", f"login wall shown ({profile.selector('login_wall')!r})")
         return health("healthy", "")
 
     # -- cookies ----------------------------------------------------------------------
@@ -366,104 +375,71 @@ class OpenAIClient:
         """The audit's name for :meth:`submit_prompt`, kept for callers that know it."""
         return self.submit_prompt(prompt, model_url, timeout_s=timeout_s)
 
-    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0) -> Answer:
-        """Send ``prompt`` on the page at ``model_url`` and return the finished answer."""
+    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0,
+                      profile: str = "auto") -> Answer:
+        """Send ``prompt`` on the page at ``model_url`` and return the finished answer,
+        driving the page with the DOM ``profile`` (``auto``: detected on the page)."""
         started = time.monotonic()
         deadline = started + timeout_s
+        load_s = self.sessions.page_load_timeout_s
         with self._translate("submitting a prompt"):
             driver = self._require()
             self._navigate(driver, model_url)
-            before = self._wait_for_composer(driver, model_url, deadline)
-            self._insert(driver, prompt)
-            self._send(driver, deadline)
-            self._wait_for_answer(driver, before, deadline, timeout_s)
-            return self._read_answer(driver, before, model_url, started)
+            chosen = self._dom_profile(driver, profile, min(deadline, time.monotonic() + load_s))
+            flow = self._flow(driver, chosen)
+            before = self._wait_for_composer(flow, model_url, deadline)
+            limits = Limits(deadline=deadline, timeout_s=timeout_s,
+                            start_s=self.webchat.stream_start_timeout_s, load_s=load_s)
+            answer = flow.submit(prompt, before, limits)
+        return replace(answer, seconds=time.monotonic() - started,
+                       model=chat.model_from_url(model_url))
 
-    def _wait_for_composer(self, driver: WebDriver, url: str, deadline: float) -> PageState:
-        sel = self.webchat.selectors
+    def _wait_for_composer(self, flow: ChatFlow, url: str, deadline: float) -> PageState:
         limit = min(deadline, time.monotonic() + self.sessions.page_load_timeout_s)
-        page = self._poll(driver, lambda p: p.input or p.wall or p.unreachable, limit)
+        page = flow.poll(lambda p: p.input or p.wall or p.unreachable or p.challenge, limit)
         if page is None:
             raise SelectorMissing(
-                "prompt_input", sel.prompt_input,
-                f"not found within {self.sessions.page_load_timeout_s:g}s on {url}",
+                "prompt_input", flow.profile.selector("prompt_input"),
+                f"not found within {self.sessions.page_load_timeout_s:g}s on {url} "
+                f"(profile {flow.profile.name})",
             )
         if page.unreachable:
             raise PageError(f"could not load {url}: {chat.net_error(page)}")
+        if page.challenge:
+            raise ChallengeShown(challenge_message(url))
         if page.wall:
             raise SessionExpired(
                 f"session {self.session_id} is logged out: the page shows its login wall "
-                f"({sel.login_wall!r}); import cookies with `dreamscape login`"
+                f"({flow.profile.selector('login_wall')!r}); import cookies with "
+                "`dreamscape login`"
             )
         return page
 
-    def _insert(self, driver: WebDriver, prompt: str) -> None:
-        how = driver.execute_script(chat.INSERT_JS, self.webchat.selectors.prompt_input, prompt)
-        if how == "missing":
-            raise SelectorMissing("prompt_input", self.webchat.selectors.prompt_input)
-        if how == "failed":
-            raise PageError("the prompt input did not accept the inserted text")
 
-    def _send(self, driver: WebDriver, deadline: float) -> None:
-        sel = self.webchat.selectors.send_button
-        limit = min(deadline, time.monotonic() + self.sessions.page_load_timeout_s)
-        if self._poll(driver, lambda p: p.send, limit) is None:
-            raise SelectorMissing("send_button", sel, "not shown after inserting the prompt")
-        if not driver.execute_script(chat.CLICK_JS, sel):
-            raise SelectorMissing("send_button", sel, "vanished before it could be clicked")
+def challenge_message(url: str) -> str:
+    """One line for a bot challenge, with the remedies (never a workaround)."""
+    return (f"{url} showed a bot challenge (\"Just a moment...\") instead of the chat: "
+            "drive your own logged-in browser ([sessions] debugger_address) or use the "
+            "provider's API (kind = \"openai-api\")")
 
-    def _wait_for_answer(
-        self, driver: WebDriver, before: PageState, deadline: float, timeout_s: float
-    ) -> None:
-        """Done = the stop button appeared and is gone. A reply so fast that the stop
-        button came and went between two polls shows as a new message or error."""
 
-        def started(p: PageState) -> bool:
-            return p.stop or p.wall or p.assistants > before.assistants or p.errors > before.errors
+class _Tab:
+    """The :class:`~dreamscape_tui.core.chatflow.PageDriver` of one WebDriver tab."""
 
-        start_s = self.webchat.stream_start_timeout_s
-        page = self._poll(driver, started, min(deadline, time.monotonic() + start_s))
-        if page is None:
-            self._stop(driver)
-            if time.monotonic() >= deadline:
-                raise AnswerTimeout(f"the answer did not finish within {timeout_s:g}s")
-            raise AnswerTimeout(
-                f"the answer did not start within {start_s:g}s "
-                f"(stop button {self.webchat.selectors.stop_button!r} never appeared)"
-            )
-        if self._poll(driver, lambda p: not p.stop or p.wall, deadline) is None:
-            self._stop(driver)
-            raise AnswerTimeout(f"the answer did not finish within {timeout_s:g}s")
+    def __init__(self, driver: WebDriver, *, remote: bool) -> None:
+        self.driver = driver
+        self.remote = remote
 
-    def _stop(self, driver: WebDriver) -> None:
-        with contextlib.suppress(WebDriverException):
-            driver.execute_script(chat.CLICK_JS, self.webchat.selectors.stop_button)
+    def script(self, js: str, *args: Any) -> Any:
+        return self.driver.execute_script(js, *args)
 
-    def _read_answer(
-        self, driver: WebDriver, before: PageState, model_url: str, started: float
-    ) -> Answer:
-        sel = self.webchat.selectors
-        page = self._state(driver)
-        if page.wall:
-            raise SessionExpired(
-                f"session {self.session_id} was logged out while answering; "
-                "import cookies with `dreamscape login`"
-            )
-        if page.errors > before.errors:
-            text = " ".join(page.error_text.split())[:300] or "an error without text"
-            if chat.classify_page_error(text) == "rate_limited":
-                raise RateLimited(f"rate limited by the chat page: {text}")
-            raise PageError(f"the chat page reported an error: {text}")
-        if page.assistants <= before.assistants:
-            raise SelectorMissing(
-                "assistant_message", sel.assistant_message, "no new message after the answer"
-            )
-        raw = driver.execute_script(chat.READ_JS, sel.assistant_message, sel.code_block)
-        if not isinstance(raw, dict):
-            raise SelectorMissing("assistant_message", sel.assistant_message)
-        return Answer(
-            text=str(raw.get("text", "")).strip(),
-            code_blocks=tuple(str(c) for c in raw.get("code") or ()),
-            seconds=time.monotonic() - started,
-            model=chat.model_from_url(model_url),
-        )
+    def upload(self, selectors: Sequence[str], path: str) -> bool:
+        """Give ``path`` to the page's file input (uploaded to the node on Grid)."""
+        if self.remote:
+            self.driver.file_detector = LocalFileDetector()
+        for selector in selectors:
+            found = self.driver.find_elements(By.CSS_SELECTOR, selector)
+            if found:
+                found[0].send_keys(path)
+                return True
+        return False

@@ -71,13 +71,17 @@ class SessionsConfig:
 
 @dataclass(frozen=True, slots=True)
 class SelectorsConfig:
-    prompt_input: str = "#prompt-textarea"
-    send_button: str = 'button[data-testid="send-button"]'
-    stop_button: str = 'button[data-testid="stop-button"]'
-    assistant_message: str = '[data-message-author-role="assistant"]'
-    login_wall: str = 'button[data-testid="login-button"]'
-    code_block: str = "pre code"
-    error_message: str = '.text-token-text-error, [data-testid="error-message"]'
+    """Single-selector overrides of the chat page's DOM profile ("" = the profile's)."""
+
+    prompt_input: str = ""
+    send_button: str = ""
+    stop_button: str = ""
+    assistant_message: str = ""
+    login_wall: str = ""
+    code_block: str = ""
+    error_message: str = ""
+    done_marker: str = ""
+    copy_button: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,7 @@ class ModelConfig:
     max_lines: int = field(default=0, metadata=_range(0))
     max_complexity: int = field(default=0, metadata=_range(0))
     timeout_s: float = field(default=300.0, metadata=_range(1.0))
+    profile: Literal["auto", "chatgpt", "openwebui", "generic"] = "auto"
 
 
 DEFAULT_MODELS: tuple[ModelConfig, ...] = (

@@ -66,3 +66,13 @@ class BadResponse(ModelError):
 
 class SessionUnavailable(ModelError):
     """No browser session could be started or reached."""
+
+
+class ChallengeShown(ModelError):
+    """The site showed a bot challenge ("Just a moment...") instead of its chat page.
+
+    Not retryable and never worked around: the remedy is the user's own browser
+    (attach mode) or the provider's API.
+    """
+
+    retryable = False

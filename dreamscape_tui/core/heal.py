@@ -152,6 +152,7 @@ class Healer:
             self._failed(item, number, model, f"model error: {exc}", "", None)
             return
         self._account(model_s=time.monotonic() - started)
+        item["answered_by"] = answer.page_model  # recorded with the attempt (not persisted)
         try:
             edit = parse_edit(answer, failure.path, content)
         except EditRejected as exc:  # a no-change answer was usable, just not a fix
@@ -186,6 +187,7 @@ class Healer:
     def _record(self, item: dict[str, Any], number: int, model: ModelConfig, outcome: str,
                 reason: str, diff: str, signature: str = "") -> None:
         self.heals.add_attempt(item["id"], {"number": number, "model": model.name,
+                                            "answered_by": item.pop("answered_by", ""),
                                             "outcome": outcome, "reason": reason,
                                             "diff": diff, "signature": signature})
 

@@ -55,6 +55,7 @@ class PooledSession:
         """The pool's record of this session (for the pool; read-only for others)."""
         return self._slot
 
-    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0) -> Answer:
+    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0,
+                      profile: str = "auto") -> Answer:
         """Ask through this session, counting the prompt towards its recycle limit."""
-        return self._pool._run(self._slot, prompt, model_url, timeout_s)
+        return self._pool._run(self._slot, prompt, model_url, timeout_s, profile)

@@ -331,11 +331,13 @@ class SessionPool:
 
     # -- prompts ----------------------------------------------------------------------
 
-    def submit(self, prompt: str, model_url: str, *, timeout_s: float = 300.0) -> Answer:
+    def submit(self, prompt: str, model_url: str, *, timeout_s: float = 300.0,
+               profile: str = "auto") -> Answer:
         """Lease a session and ask; a browser that died is replaced and asked once more."""
         with self.lease() as session:
             try:
-                return session.submit_prompt(prompt, model_url, timeout_s=timeout_s)
+                return session.submit_prompt(prompt, model_url, timeout_s=timeout_s,
+                                             profile=profile)
             except SessionUnavailable:
                 if self._closed:
                     raise
@@ -343,20 +345,24 @@ class SessionPool:
                 self._set(session.slot, "recycling", detail="browser died; replacing it")
                 self._replace_client(session.slot)
                 self._set(session.slot, "busy")
-                return session.submit_prompt(prompt, model_url, timeout_s=timeout_s)
+                return session.submit_prompt(prompt, model_url, timeout_s=timeout_s,
+                                             profile=profile)
 
-    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0) -> Answer:
+    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0,
+                      profile: str = "auto") -> Answer:
         """:meth:`submit` under the client's name, so a pool serves wherever one session
         would (the registry's ``PromptSession``)."""
-        return self.submit(prompt, model_url, timeout_s=timeout_s)
+        return self.submit(prompt, model_url, timeout_s=timeout_s, profile=profile)
 
-    def _run(self, slot: Slot, prompt: str, model_url: str, timeout_s: float) -> Answer:
+    def _run(self, slot: Slot, prompt: str, model_url: str, timeout_s: float,
+             profile: str = "auto") -> Answer:
         client = slot.client
         if client is None:
             raise SessionUnavailable(f"browser session {slot.id} is not running")
         self._set(slot, "busy", prompts=slot.prompts + 1)
         try:
-            answer = client.submit_prompt(prompt, model_url, timeout_s=timeout_s)
+            answer = client.submit_prompt(prompt, model_url, timeout_s=timeout_s,
+                                          profile=profile)
         except ModelError as exc:
             health = {SessionExpired: "logged_out", SelectorMissing: "error"}.get(
                 type(exc), slot.health

@@ -20,7 +20,8 @@ from dreamscape_tui.core.openai_api import chat_completion
 class PromptSession(Protocol):
     """Anything that can put a prompt to a chat web page (a pooled browser session)."""
 
-    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = ...) -> Answer:
+    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = ...,
+                      profile: str = ...) -> Answer:
         ...
 
 
@@ -97,8 +98,10 @@ class ModelRegistry:
             return chat_completion(model, prompt)
         if session is None:
             raise SessionUnavailable(f"model {model.name!r} needs a browser session")
-        answer = session.submit_prompt(prompt, model.url, timeout_s=model.timeout_s)
-        return Answer(answer.text, answer.code_blocks, answer.seconds, model.name)
+        answer = session.submit_prompt(prompt, model.url, timeout_s=model.timeout_s,
+                                       profile=model.profile)
+        return Answer(answer.text, answer.code_blocks, answer.seconds, model.name,
+                      answer.page_model)
 
     def describe(self) -> list[dict[str, object]]:
         """The ``models --json`` rows: each model and its place on the ladder."""

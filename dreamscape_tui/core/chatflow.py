@@ -1,0 +1,254 @@
+"""One prompt through a chat web page: insert it exactly, send it, prove the answer
+ended, and read it as the model wrote it. Generic over DOM profiles (``profiles.py``).
+
+The browser is reached only through :class:`PageDriver` (the client implements it),
+so this module has no selenium import and each step can be read on its own:
+
+1. insert: paste (or set a textarea), then read the composer back and compare; a prompt
+   longer than the profile's paste limit, or one the page altered, is attached as a
+   text file instead, with a short instruction naming it (never sent twice);
+2. done: the profile's positive end signal (the turn's copy action, a "complete"
+   marker), no stop control, and the text unchanged for ``settle_s``. A stop control
+   never seen during a long answer, or an end signal that never comes, is
+   ``SelectorMissing``: a partial answer is never returned;
+3. read: the page's own copy action first (its clipboard text is the answer's
+   markdown), else a DOM-to-markdown walk whose code blocks are exact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from dreamscape_tui.core import pagejs
+from dreamscape_tui.core.answer import Answer, fenced_blocks
+from dreamscape_tui.core.chatpage import PageState, classify_page_error
+from dreamscape_tui.core.errors import (
+    AnswerTimeout,
+    PageError,
+    RateLimited,
+    SelectorMissing,
+    SessionExpired,
+)
+from dreamscape_tui.core.profiles import Profile
+
+POLL_S = 0.05
+STOP_EXPECTED_S = 3.0  # an answer streaming longer than this must have shown a stop control
+MISSING_END_S = 12.0  # stop gone, text still, and no end signal for this long: page drift
+COPY_WAIT_S = 1.5
+ATTACHMENT_NAME = "prompt.txt"
+
+
+class PageDriver(Protocol):
+    """What the flow needs from a browser tab (implemented by the client)."""
+
+    def script(self, js: str, *args: Any) -> Any: ...
+
+    def upload(self, selectors: Sequence[str], path: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The waits of one prompt, from the config and the model."""
+
+    deadline: float  # monotonic
+    timeout_s: float
+    start_s: float  # the answer must start streaming within this
+    load_s: float  # page-side steps (composer, send button, upload)
+
+
+def attachment_instruction(name: str, size: int) -> str:
+    return (f"The whole request is in the attached file {name} ({size} characters). "
+            "Read all of it and answer it exactly as it asks.")
+
+
+class ChatFlow:
+    """Drives one prompt on a loaded chat page with ``profile``."""
+
+    def __init__(self, page: PageDriver, profile: Profile, session_id: str) -> None:
+        self.page = page
+        self.profile = profile
+        self.roles = profile.roles()
+        self.session_id = session_id
+
+    # -- page state -------------------------------------------------------------------
+    def state(self) -> PageState:
+        raw = self.page.script(pagejs.STATE_JS, self.roles, self.profile.model_attribute)
+        if not isinstance(raw, dict):
+            raise PageError("the chat page did not answer the state probe")
+        return PageState.from_script(raw)
+
+    def poll(self, done: Callable[[PageState], bool], until: float) -> PageState | None:
+        while True:
+            page = self.state()
+            if done(page):
+                return page
+            if time.monotonic() >= until:
+                return None
+            time.sleep(POLL_S)
+
+    def _missing(self, role: str, detail: str) -> SelectorMissing:
+        return SelectorMissing(role, self.profile.selector(role),
+                               f"{detail} (profile {self.profile.name})")
+
+    # -- the whole prompt -------------------------------------------------------------
+    def submit(self, prompt: str, before: PageState, limits: Limits) -> Answer:
+        started = time.monotonic()
+        self.insert(prompt, limits)
+        self.send(limits)
+        sent = time.monotonic()
+        self.wait_for_answer(before, limits, sent)
+        return self.read(before, started)
+
+    # -- 1. insert --------------------------------------------------------------------
+    def insert(self, prompt: str, limits: Limits) -> None:
+        limit = self.profile.paste_limit
+        if limit and len(prompt) > limit and self.attach(prompt, limits):
+            return  # (a page without a file input gets the paste, checked below)
+        how = self.page.script(pagejs.INSERT_JS, self.roles, prompt)
+        if how == "missing":
+            raise self._missing("prompt_input", "not found when inserting the prompt")
+        if how == "failed":
+            raise PageError("the prompt input did not accept the inserted text")
+        landed = self.page.script(pagejs.COMPOSER_TEXT_JS, self.roles)
+        if _same_text(landed, prompt):
+            return
+        if self._attachments_grew():  # the page turned the paste into an attachment
+            raise PageError("the chat page turned the pasted prompt into an attachment; "
+                            "set a paste limit below its own")
+        self.page.script(pagejs.CLEAR_COMPOSER_JS, self.roles)
+        if self.attach(prompt, limits):  # exact, unlike the page's paste
+            return
+        raise PageError(f"the chat page altered the prompt while inserting it "
+                        f"({_first_difference(str(landed or ''), prompt)})")
+
+    def _attachments_grew(self) -> bool:
+        return self.state().attachments > 0
+
+    def attach(self, prompt: str, limits: Limits) -> bool:
+        """Upload ``prompt`` as a text file and insert a short instruction naming it;
+        False when the page has no file input."""
+        before = self.state().attachments
+        with tempfile.TemporaryDirectory(prefix="dreamscape-prompt-") as tmp:
+            path = Path(tmp) / ATTACHMENT_NAME
+            path.write_text(prompt, encoding="utf-8")
+            if not self.page.upload(self.profile.file_input, str(path)):
+                return False
+            until = min(limits.deadline, time.monotonic() + limits.load_s)
+            uploaded = self.poll(lambda p: p.attachments > before and not p.uploading, until)
+        if uploaded is None:
+            raise PageError(f"the attached prompt did not finish uploading within "
+                            f"{limits.load_s:g}s")
+        instruction = attachment_instruction(ATTACHMENT_NAME, len(prompt))
+        how = self.page.script(pagejs.INSERT_JS, self.roles, instruction)
+        if how in ("missing", "failed"):
+            raise self._missing("prompt_input", "could not type the attachment's instruction")
+        return True
+
+    # -- 2. send and wait -------------------------------------------------------------
+    def send(self, limits: Limits) -> None:
+        until = min(limits.deadline, time.monotonic() + limits.load_s)
+        if self.poll(lambda p: p.send, until) is None:
+            raise self._missing("send_button", "not shown after inserting the prompt")
+        if not self.page.script(pagejs.CLICK_JS, self.roles, "send_button"):
+            raise self._missing("send_button", "vanished before it could be clicked")
+
+    def wait_for_answer(self, before: PageState, limits: Limits, sent: float) -> None:
+        def started(p: PageState) -> bool:
+            return (p.stop or p.wall or p.assistants > before.assistants
+                    or p.errors > before.errors)
+
+        page = self.poll(started, min(limits.deadline, sent + limits.start_s))
+        if page is None:
+            self.stop()
+            if time.monotonic() >= limits.deadline:
+                raise AnswerTimeout(f"the answer did not finish within {limits.timeout_s:g}s")
+            raise AnswerTimeout(f"the answer did not start within {limits.start_s:g}s "
+                                f"(stop {self.profile.selector('stop_button')!r} never "
+                                "appeared and no new message)")
+        stop_seen = page.stop
+        signature = (page.text_length, page.text_tail)
+        changed = time.monotonic()
+        while True:
+            if page.wall or page.errors > before.errors:
+                return  # read() raises the typed error
+            now = time.monotonic()
+            if (page.text_length, page.text_tail) != signature:
+                signature, changed = (page.text_length, page.text_tail), now
+            stop_seen = stop_seen or page.stop
+            settled = now - changed >= self.profile.settle_s
+            if (not page.stop and settled and page.assistants > before.assistants
+                    and (page.done or not self.profile.done_marker)):
+                if not stop_seen and now - sent > STOP_EXPECTED_S and self.profile.stop_button:
+                    raise self._missing("stop_button", "never shown while the answer streamed")
+                return
+            if (not page.stop and now - changed > MISSING_END_S and self.profile.done_marker
+                    and page.assistants > before.assistants):
+                raise self._missing("done_marker", f"the answer stopped changing "
+                                    f"{MISSING_END_S:g}s ago but never showed its end")
+            if now >= limits.deadline:
+                self.stop()
+                raise AnswerTimeout(f"the answer did not finish within {limits.timeout_s:g}s")
+            time.sleep(POLL_S)
+            page = self.state()
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):  # best effort while giving up on an answer
+            self.page.script(pagejs.CLICK_JS, self.roles, "stop_button")
+
+    # -- 3. read ----------------------------------------------------------------------
+    def read(self, before: PageState, started: float) -> Answer:
+        page = self.state()
+        if page.wall:
+            raise SessionExpired(f"session {self.session_id} was logged out while answering; "
+                                 "import cookies with `dreamscape login`")
+        if page.errors > before.errors:
+            text = " ".join(page.error_text.split())[:300] or "an error without text"
+            if classify_page_error(text) == "rate_limited":
+                raise RateLimited(f"rate limited by the chat page: {text}")
+            raise PageError(f"the chat page reported an error: {text}")
+        if page.notice:
+            raise RateLimited(f"the requested model did not answer: {page.notice}")
+        if page.assistants <= before.assistants:
+            raise self._missing("assistant_message", "no new message after the answer")
+        text, code = self._copied() or self._walked()
+        return Answer(text=text, code_blocks=tuple(code),
+                      seconds=time.monotonic() - started, page_model=page.model)
+
+    def _copied(self) -> tuple[str, list[str]] | None:
+        """The answer through the page's own copy action: exactly what the model wrote."""
+        if not self.profile.copy_button or not self.page.script(pagejs.COPY_JS, self.roles):
+            return None
+        until = time.monotonic() + COPY_WAIT_S
+        while time.monotonic() < until:
+            copied = self.page.script(pagejs.COPIED_JS)
+            if isinstance(copied, str) and copied.strip():
+                text = copied.replace("\r\n", "\n").strip()
+                return text, [b.code for b in fenced_blocks(text)]
+            time.sleep(POLL_S)
+        return None
+
+    def _walked(self) -> tuple[str, list[str]]:
+        raw = self.page.script(pagejs.READ_JS, self.roles)
+        if not isinstance(raw, dict):
+            raise self._missing("assistant_message", "the answer could not be read")
+        return str(raw.get("text", "")), [str(c) for c in raw.get("code") or ()]
+
+
+def _same_text(landed: object, prompt: str) -> bool:
+    if not isinstance(landed, str):
+        return False
+    return landed.replace("\r\n", "\n").rstrip("\n") == prompt.replace("\r\n", "\n").rstrip("\n")
+
+
+def _first_difference(landed: str, prompt: str) -> str:
+    got, want = landed.split("\n"), prompt.split("\n")
+    for number, (a, b) in enumerate(zip(got, want, strict=False), start=1):
+        if a != b:
+            return f"line {number}: sent {b[:40]!r}, the page holds {a[:40]!r}"
+    return f"{len(want)} lines sent, the page holds {len(got)}"
