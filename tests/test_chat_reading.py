@@ -14,6 +14,8 @@ from urllib.parse import quote
 import pytest
 
 from dreamscape_tui.core import pagejs, profiles
+from dreamscape_tui.core.answer import FencedBlock, markdown_segments
+from dreamscape_tui.core.chatflow import prompt_html
 from dreamscape_tui.core.client import OpenAIClient
 from dreamscape_tui.core.config import SelectorsConfig
 from dreamscape_tui.core.profiles import CHATGPT, OPENWEBUI, Profile
@@ -35,7 +37,8 @@ CLASSIC = f"""
 <div class="thinking-preamble"><button>Thought for 3s</button></div>
 <p>Change <code>calc/strutil.py</code>:</p>
 <p>calc/strutil.py</p>
-<pre><div class="header"><span>python</span><button aria-label="Copy">Copy code</button></div><code class="language-python">{esc(CODE)}
+<pre><div class="header"><span>python</span><button aria-label="Copy">Copy code</button></div>
+<code class="language-python">{esc(CODE)}
 </code></pre>
 <h3>Why</h3>
 <ul><li>it is <strong>safe</strong></li><li>it is short</li></ul>
@@ -52,15 +55,30 @@ VIEWER = f"""
 </div></div></article>
 """
 
+# Open WebUI's ResponseMessage + CodeBlock DOM (its Svelte source, 0.11)
+CM_LINES = "".join(f'<div class="cm-line">{esc(c)}</div>' for c in CODE.split("\n")[:2])
 OPENWEBUI_PAGE = f"""
-<div id="message-1" class="chat-assistant" data-model="qwen"><div id="response-content-container">
-<p>Fixed:</p>
-<div class="code-block"><div class="code-block-language">python</div>
-<button>Collapse</button><button>Run</button><button>Save</button><button>Copy</button>
-<div class="cm-editor"><div class="cm-gutters" aria-hidden="true"><div>1</div><div>⌄</div></div>
-<div class="cm-content">{"".join(f'<div class="cm-line">{esc(c)}</div>' for c in CODE.split(chr(10))[:2])}</div>
+<div id="message-1" class="flex w-full message-1"><div class="flex-auto">
+<span id="response-message-model-name">qwen2.5-coder</span>
+<div class="chat-assistant w-full"><div><div id="response-content-container">
+<div class="w-full space-y-2"><button aria-expanded="false"><div>Thought for 2 seconds</div>
+</button></div>
+<div class="markdown-prose"><p>Fixed:</p>
+<div><div class="relative flex flex-col rounded-2xl border" dir="ltr">
+<div class="sticky top-0 text-xs"><div class="flex-1 truncate">
+<span class="truncate text-ellipsis">python</span></div>
+<div class="flex items-center"><button><div>Collapse</div></button>
+<button class="run-code-button"><div>Run</div></button><button class="save-code-button">Save
+</button><button class="copy-code-button">Copy</button></div></div>
+<div class="language-python rounded-t-2xl"><div class="pt-6.5"></div>
+<div id="code-textarea-c-1-0"><div class="cm-editor"><div class="cm-announced"></div>
+<div class="cm-scroller"><div class="cm-gutters" aria-hidden="true"><div>1</div>
+<div><span title="Fold line">⌄</span></div></div>
+<div class="cm-content">{CM_LINES}</div></div></div></div></div></div></div>
+</div></div></div></div>
+<div class="buttons"><button class="copy-response-button" aria-label="Copy">c</button></div>
 </div></div>
-</div><div data-sonner-toast>Copied to clipboard</div></div>
+<ol data-sonner-toaster><li data-sonner-toast>Copying to clipboard was successful!</li></ol>
 """
 
 
@@ -96,16 +114,17 @@ def test_codemirror_viewer_lines_come_back_exact(driver: object) -> None:
 
 
 @browser_test
-def test_codemirror_editor_state_beats_its_rendered_lines(driver: object) -> None:
+@pytest.mark.parametrize("expando", ["cmTile", "cmView"])  # CodeMirror >= 6.39, older
+def test_codemirror_editor_state_beats_its_rendered_lines(driver: object, expando: str) -> None:
     # CodeMirror renders only the lines in view; its document has them all
     whole = CODE + "\n" + "\n".join(f"x{n} = {n}" for n in range(400))
-    setup = ("document.querySelector('.cm-content').cmView = "
+    setup = (f"document.querySelector('.cm-content').{expando} = "
              f"{{view: {{state: {{doc: {{toString: () => {whole!r}}}}}}}}};")
     result = read(driver, OPENWEBUI_PAGE, OPENWEBUI, setup)
     assert result["code"] == [whole]
     text = str(result["text"])
     assert text.startswith("Fixed:\n\n```python\n" + CODE)
-    for chrome in ("Collapse", "Run", "Save", "Copy", "⌄", "Copied to clipboard"):
+    for chrome in ("Collapse", "Run", "Save", "Copy", "⌄", "clipboard", "Thought"):
         assert chrome not in text
 
 
@@ -126,3 +145,11 @@ def test_profiles_resolve_with_the_users_overrides() -> None:
     names = [p.name for p in profiles.candidates(SelectorsConfig())]
     assert names == ["chatgpt", "openwebui", "generic"]
     assert set(CHATGPT.roles()) >= {"prompt_input", "done_marker", "copy_button", "reasoning"}
+
+
+def test_prompts_become_html_whose_code_blocks_are_exact() -> None:
+    prompt = "Fix <calc.py>:\n\n```python\n" + CODE + "\n```\n\nThen\tsay `done`.\n"
+    assert markdown_segments(prompt)[1] == FencedBlock("python", CODE)
+    assert prompt_html(prompt) == (
+        "<p>Fix &lt;calc.py&gt;:</p><pre><code class=\"language-python\">"
+        + esc(CODE) + "</code></pre><p>Then\tsay `done`.</p>")

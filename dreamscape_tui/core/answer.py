@@ -52,3 +52,20 @@ def fenced_blocks(markdown: str) -> list[FencedBlock]:
             code=body[:-1] if body.endswith("\n") else body,
         ))
     return blocks
+
+
+def markdown_segments(markdown: str) -> list[str | FencedBlock]:
+    """``markdown`` cut into prose (str) and fenced code blocks, in order."""
+    text = markdown.replace("\r\n", "\n")
+    segments: list[str | FencedBlock] = []
+    position = 0
+    for match in _FENCE.finditer(text):
+        if match.start() > position:
+            segments.append(text[position:match.start()])
+        body = match.group("body")
+        info = match.group("info").strip().split(" ")[0] if match.group("info") else ""
+        segments.append(FencedBlock(info, body[:-1] if body.endswith("\n") else body))
+        position = match.end()
+    if position < len(text):
+        segments.append(text[position:])
+    return segments

@@ -18,6 +18,7 @@ so this module has no selenium import and each step can be read on its own:
 from __future__ import annotations
 
 import contextlib
+import html
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dreamscape_tui.core import pagejs
-from dreamscape_tui.core.answer import Answer, fenced_blocks
+from dreamscape_tui.core.answer import Answer, fenced_blocks, markdown_segments
 from dreamscape_tui.core.chatpage import PageState, classify_page_error
 from dreamscape_tui.core.errors import (
     AnswerTimeout,
@@ -107,6 +108,9 @@ class ChatFlow:
 
     # -- 1. insert --------------------------------------------------------------------
     def insert(self, prompt: str, limits: Limits) -> None:
+        if self.profile.insert == "html":
+            self.insert_html(prompt)
+            return
         limit = self.profile.paste_limit
         if limit and len(prompt) > limit and self.attach(prompt, limits):
             return  # (a page without a file input gets the paste, checked below)
@@ -126,6 +130,22 @@ class ChatFlow:
             return
         raise PageError(f"the chat page altered the prompt while inserting it "
                         f"({_first_difference(str(landed or ''), prompt)})")
+
+    def insert_html(self, prompt: str) -> None:
+        """Paste ``prompt`` as HTML; its fenced code must land in the composer exactly."""
+        how = self.page.script(pagejs.INSERT_HTML_JS, self.roles, prompt_html(prompt), prompt)
+        if how == "missing":
+            raise self._missing("prompt_input", "not found when inserting the prompt")
+        if how == "failed":
+            raise PageError("the prompt input did not accept the pasted prompt")
+        landed = self.page.script(pagejs.COMPOSER_CODE_JS, self.roles)
+        wanted = [b.code for b in fenced_blocks(prompt)]
+        if landed != wanted:
+            self.page.script(pagejs.CLEAR_COMPOSER_JS, self.roles)
+            raise PageError(f"the chat page altered the prompt's code while inserting it "
+                            f"({len(wanted)} code blocks sent, "
+                            f"{len(landed) if isinstance(landed, list) else 0} landed, "
+                            "or their text differs)")
 
     def _attachments_grew(self) -> bool:
         return self.state().attachments > 0
@@ -238,6 +258,21 @@ class ChatFlow:
         if not isinstance(raw, dict):
             raise self._missing("assistant_message", "the answer could not be read")
         return str(raw.get("text", "")), [str(c) for c in raw.get("code") or ()]
+
+
+def prompt_html(prompt: str) -> str:
+    """``prompt`` as HTML for a rich editor: a <p> per prose line, <pre><code> per fence."""
+    parts = []
+    for segment in markdown_segments(prompt):
+        if isinstance(segment, str):
+            parts += [f"<p>{html.escape(line, quote=False)}</p>"
+                      for line in segment.split("\n") if line.strip()]
+        else:
+            language = f' class="language-{html.escape(segment.language)}"' \
+                if segment.language else ""
+            parts.append(f"<pre><code{language}>{html.escape(segment.code, quote=False)}"
+                         "</code></pre>")
+    return "".join(parts)
 
 
 def _same_text(landed: object, prompt: str) -> bool:

@@ -41,8 +41,9 @@ return {url: location.href, title: document.title, input: all('prompt_input').le
         errors: errors.length,
         error_text: errors.length ? (errors[errors.length - 1].textContent || '').trim() : '',
         done: done, text_length: text.length, text_tail: text.slice(-200),
-        model: m && attr ? (m.getAttribute(attr) || (m.closest('[' + attr + ']') || m)
-                            .getAttribute(attr) || '') : '',
+        model: !m ? '' : (attr ? (m.getAttribute(attr) || (m.closest('[' + attr + ']') || m)
+                                  .getAttribute(attr) || '') : '')
+               || ((all('model_label', turn)[0] || {}).textContent || '').trim(),
         notice: notice.trim().slice(0, 300),
         uploading: all('uploading').length, attachments: all('attachment').length,
         challenge: /just a moment/i.test(document.title) ||
@@ -81,6 +82,31 @@ el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true
 if (has()) return 'paste';
 if (document.execCommand('insertText', false, text) && has()) return 'execCommand';
 return 'failed';
+"""
+
+# A rich editor that rewrites pasted text keeps code blocks pasted as HTML exactly:
+# arguments[1] is the prompt as HTML (<p> lines, <pre><code> blocks), [2] as text.
+INSERT_HTML_JS = _PRELUDE + """
+const [html, text] = [arguments[1], arguments[2]];
+const el = all('prompt_input')[0];
+if (!el) return 'missing';
+el.focus();
+const data = new DataTransfer();
+data.setData('text/html', html);
+data.setData('text/plain', text);
+el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true,
+                                               cancelable: true}));
+return el.textContent.length > 0 ? 'html' : 'failed';
+"""
+
+# The code blocks in the composer, as the page holds them.
+COMPOSER_CODE_JS = _PRELUDE + """
+const el = all('prompt_input')[0];
+if (!el) return null;
+return Array.from(el.querySelectorAll('pre'), (p) => {
+  const t = (p.querySelector('code') || p).textContent;
+  return t.endsWith('\\n') ? t.slice(0, -1) : t;
+});
 """
 
 # The composer's text as the page will send it: a textarea's value; for a rich editor,

@@ -70,7 +70,9 @@ class Profile:
     attachment: Selectors = ()
     uploading: Selectors = ()
     detect: Selectors = ()
+    model_label: Selectors = ()  # an element (in the turn) whose text names the model
     model_attribute: str = ""  # the message attribute naming the model that answered
+    insert: Literal["paste", "html"] = "paste"  # html: prose as <p>, fences as <pre><code>
     paste_limit: int = 0  # longer prompts are attached as a file (0 = no limit)
     settle_s: float = 0.4  # the answer text must stay unchanged this long to be done
 
@@ -114,27 +116,34 @@ CHATGPT = Profile(
     paste_limit=10_000,
 )
 
+# Open WebUI 0.8-0.11 (its Svelte source: RichTextInput, MessageInput, ResponseMessage,
+# CodeBlock). Its TipTap composer alters pasted plain text (blank lines, leading tabs),
+# so prompts go in as HTML whose code blocks TipTap keeps byte-exact.
 OPENWEBUI = Profile(
     name="openwebui",
     prompt_input=("#chat-input",),
     send_button=("#send-message-button",),
     stop_button=('button[aria-label="Stop"]',),
     assistant_message=(".chat-assistant",),
-    answer_body=("#response-content-container", ".markdown-prose"),
-    turn=("[id^='message-']", ".chat-assistant"),
-    done_marker=(".copy-response-button", ".regenerate-response-button"),
+    answer_body=("#response-content-container",),
+    turn=('div[id^="message-"]',),
+    done_marker=(".copy-response-button", 'button[aria-label="Regenerate"]',
+                 "#continue-response-button"),
     copy_button=(".copy-response-button",),
-    login_wall=("form#auth-form", "#auth-page", "[data-auth-page]"),
-    error_message=(".chat-assistant [data-error]", ".chat-assistant .text-red-500"),
-    code_block=(".code-block", "pre"),
-    code_label=(".code-block-language", "[data-code-language]"),
-    reasoning=("[data-reasoning]", ".reasoning-details"),
-    chrome=("button", "svg", "[aria-hidden='true']", ".cm-gutters", "style", "script",
-            "[data-sonner-toast]"),
-    attachment=("[data-file-item]",),
-    uploading=("[data-upload-state='uploading']",),
-    detect=("#chat-input", "#send-message-button"),
-    model_attribute="data-model",
+    model_label=("#response-message-model-name",),
+    login_wall=("#auth-page", "input#password"),
+    error_message=('#response-content-container div[class*="bg-black/[0.03]"]',
+                   'li[data-sonner-toast][data-type="error"]'),
+    code_block=('div.flex.flex-col:has(> div.sticky):has(.cm-editor)',
+                '[id^="code-textarea-"]', "pre"),
+    code_label=("div.sticky span.truncate",),
+    chrome=("button", "svg", "[aria-hidden='true']", ".cm-gutters", ".cm-announced",
+            "style", "script", "[data-sonner-toast]", "div.buttons"),
+    file_input=("input[type='file'][multiple]",),
+    attachment=('button:has([aria-label="Remove File"])',),
+    uploading=('button:has([aria-label="Remove File"]) .animate-spin',),
+    detect=("#chat-input", "#send-message-button", "#auth-page"),
+    insert="html",
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (CHATGPT, OPENWEBUI)}
