@@ -245,13 +245,19 @@ class ChatFlow:
         if not self.profile.copy_button or not self.page.script(pagejs.COPY_JS, self.roles):
             return None
         until = time.monotonic() + COPY_WAIT_S
-        while time.monotonic() < until:
-            copied = self.page.script(pagejs.COPIED_JS)
-            if isinstance(copied, str) and copied.strip():
-                text = copied.replace("\r\n", "\n").strip()
-                return text, [b.code for b in fenced_blocks(text)]
-            time.sleep(POLL_S)
-        return None
+        copied: object = None
+        try:
+            while time.monotonic() < until:
+                copied = self.page.script(pagejs.COPIED_JS)
+                if isinstance(copied, str) and copied.strip():
+                    break
+                time.sleep(POLL_S)
+        finally:
+            self.page.script(pagejs.RESTORE_CLIPBOARD_JS)
+        if not (isinstance(copied, str) and copied.strip()):
+            return None
+        text = copied.replace("\r\n", "\n").strip()
+        return text, [b.code for b in fenced_blocks(text)]
 
     def _walked(self) -> tuple[str, list[str]]:
         raw = self.page.script(pagejs.READ_JS, self.roles)

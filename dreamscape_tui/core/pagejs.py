@@ -144,29 +144,36 @@ return true;
 
 # The page's own copy action: capture what it writes (navigator.clipboard or a copy
 # event) instead of touching the real clipboard, click, and leave the result in
-# window.__dreamscapeCopy for COPIED_JS to collect.
+# window.__dreamscapeCopy for COPIED_JS to collect. On an insecure origin, where the
+# page has no navigator.clipboard, one is provided. RESTORE_CLIPBOARD_JS undoes the
+# patch (in attach mode the tab is the user's own).
 COPY_JS = _PRELUDE + """
 const m = lastMessage();
 if (!m) return false;
 const button = all('copy_button', turnOf(m))[0];
 if (!button) return false;
-window.__dreamscapeCopy = null;
+if (!navigator.clipboard) {
+  try { Object.defineProperty(navigator, 'clipboard', {value: {}, configurable: true}); }
+  catch (e) {}
+}
 const clip = navigator.clipboard;
-if (clip && !window.__dreamscapeClipboardPatched) {
-  window.__dreamscapeClipboardPatched = true;
+window.__dreamscapeCopy = null;
+if (clip) {
   const put = (text) => { window.__dreamscapeCopy = String(text); return Promise.resolve(); };
+  const write = async (items) => {
+    for (const item of items) {
+      if (item.types.includes('text/plain')) {
+        window.__dreamscapeCopy = await (await item.getType('text/plain')).text(); return;
+      } } };
   try { Object.defineProperty(clip, 'writeText', {value: put, configurable: true}); } catch (e) {}
-  try {
-    Object.defineProperty(clip, 'write', {configurable: true, value: async (items) => {
-      for (const item of items) {
-        if (item.types.includes('text/plain')) {
-          window.__dreamscapeCopy = await (await item.getType('text/plain')).text(); return;
-        } } } });
-  } catch (e) {}
+  try { Object.defineProperty(clip, 'write', {value: write, configurable: true}); } catch (e) {}
+}
+if (!window.__dreamscapeCopyListener) {
+  window.__dreamscapeCopyListener = true;
   window.addEventListener('copy', (ev) => {
+    if (window.__dreamscapeCopy !== null) return;
     const data = ev.clipboardData && ev.clipboardData.getData('text/plain');
-    if (data) window.__dreamscapeCopy = data;
-    else if (!window.__dreamscapeCopy) window.__dreamscapeCopy = String(document.getSelection());
+    window.__dreamscapeCopy = data || String(document.getSelection());
   });
 }
 button.click();
@@ -174,6 +181,13 @@ return true;
 """
 
 COPIED_JS = "return window.__dreamscapeCopy === undefined ? null : window.__dreamscapeCopy;"
+
+RESTORE_CLIPBOARD_JS = """
+const clip = navigator.clipboard;
+if (clip) { delete clip.writeText; delete clip.write; }
+window.__dreamscapeCopy = undefined;
+return true;
+"""
 
 # The last answer as markdown, walked from the DOM: paragraphs, headings, lists, quotes,
 # inline code and fenced code blocks whose code is exact (a CodeMirror editor's
