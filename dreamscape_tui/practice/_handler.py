@@ -1,9 +1,13 @@
 """HTTP request handler behind the practice chat page.
 
 Speaks just enough of ChatGPT's web protocol for the page to behave like the real
-one: the page itself, its assets, a login wall keyed on the session cookie, and a
-``POST /backend-api/conversation`` that answers with a chunked server-sent-event
-stream (``data: {"v": "..."}`` deltas, then ``data: [DONE]``).
+one: the page itself, its assets, a login wall keyed on the session cookie, file
+uploads (``POST /backend-api/files?name=NAME``, raw body, answered after
+``upload_delay_s`` with ``{"file_id": ...}``), and a ``POST /backend-api/conversation``
+that answers with a chunked server-sent-event stream: ``data: {"v": "..."}`` deltas,
+then ``data: [DONE]``. Replies that need it add typed events before the first delta:
+``{"type": "model", "model_slug": ..., "notice": ...}`` (Free-plan downgrade) and
+``{"type": "reasoning", "status": "start"}`` / ``{..., "status": "done", "seconds": N}``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, quote, urlsplit
 
 from dreamscape_tui.practice.replies import (
+    DOWNGRADE_NOTICE,
     ERROR_MESSAGES,
     ERROR_STATUS,
     SESSION_COOKIE_NAME,
@@ -35,12 +40,22 @@ CONVERSATION_PATH = "/backend-api/conversation"
 ASSET_PREFIX = "/cdn/assets/"
 LOGIN_PATH = "/auth/login"
 _PACKAGE = "dreamscape_tui.practice"
+_JS = "text/javascript; charset=utf-8"
+_CSS = "text/css; charset=utf-8"
 _ASSETS: dict[str, str] = {
-    "chat.js": "text/javascript; charset=utf-8",
-    "editor.js": "text/javascript; charset=utf-8",
-    "markdown.js": "text/javascript; charset=utf-8",
-    "chat.css": "text/css; charset=utf-8",
+    "chat.js": _JS,
+    "conversation.js": _JS,
+    "uploads.js": _JS,
+    "editor.js": _JS,
+    "markdown.js": _JS,
+    "codeviews.js": _JS,
+    "dom_classic.js": _JS,
+    "dom_transcript.js": _JS,
+    "dom_openwebui.js": _JS,
+    "chat.css": _CSS,
+    "openwebui.css": _CSS,
 }
+FILES_PATH = "/backend-api/files"
 _CONFIG_MARKER = "<!--practice-config-->"
 _MAX_BODY_BYTES = 32 * 1024 * 1024
 _LOGIN_PAGE = """<!doctype html>
@@ -70,6 +85,26 @@ def _safe_next(raw: str | None) -> str:
     if raw and raw.startswith("/") and not raw.startswith("//"):
         return raw
     return "/"
+
+
+def parse_file_ids(payload: Any) -> tuple[str, ...]:
+    """Ids of the uploaded files a conversation request attaches to its prompt.
+
+    They sit where ChatGPT puts them: ``messages[-1].metadata.attachments[].id``.
+    """
+    messages = payload.get("messages") if isinstance(payload, dict) else None
+    if not (isinstance(messages, list) and messages and isinstance(messages[-1], dict)):
+        return ()
+    metadata = messages[-1].get("metadata") or {}
+    attachments = metadata.get("attachments") if isinstance(metadata, dict) else None
+    if attachments is None:
+        return ()
+    if not (isinstance(attachments, list) and all(isinstance(a, dict) for a in attachments)):
+        raise ValueError("metadata.attachments must be a list of objects")
+    ids = tuple(a.get("id") for a in attachments)
+    if not all(isinstance(i, str) for i in ids):
+        raise ValueError("every attachment needs a string id")
+    return cast("tuple[str, ...]", ids)
 
 
 def parse_prompt(payload: Any) -> tuple[str, str]:
@@ -134,7 +169,7 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = url.path
         if path == "/" or path.startswith("/c/"):
-            self._send_page()
+            self._send_page(url.query)
         elif path == "/health":
             self._send_json(200, {"status": "ok", "prompts": len(self.chat.prompts)})
         elif path.startswith(ASSET_PREFIX) and path[len(ASSET_PREFIX) :] in _ASSETS:
@@ -158,6 +193,8 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
             return
         if url.path == CONVERSATION_PATH:
             self._converse(body)
+        elif url.path == FILES_PATH:
+            self._upload(body, parse_qs(url.query).get("name", [""])[0])
         elif url.path == LOGIN_PATH:
             target = _safe_next(parse_qs(url.query).get("next", [None])[0])
             cookie = (
@@ -171,19 +208,45 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
 
     # -- conversation --------------------------------------------------------------
 
+    def _unauthorized(self) -> bool:
+        """Answer 401 (and return True) unless the request may use the composer."""
+        if self.chat.may_converse(self._cookies()):
+            return False
+        detail = {"code": "unauthorized", "message": "Unauthorized - Access token is missing"}
+        self._send_json(401, {"detail": detail})
+        return True
+
+    def _bad_request(self, message: str) -> None:
+        self._send_json(400, {"detail": {"code": "bad_request", "message": message}})
+
+    def _upload(self, body: bytes, name: str) -> None:
+        """Keep an uploaded file (text, decoded leniently); answer once it is "processed"."""
+        if self._unauthorized():
+            return
+        if not name:
+            self._bad_request("a file name is required (?name=)")
+            return
+        file_id = self.chat.store_file(name, body.decode("utf-8", errors="replace"))
+        self._pause(self.chat.upload_delay_s)
+        self._send_json(200, {"file_id": file_id, "name": name, "size": len(body)})
+
     def _converse(self, body: bytes) -> None:
         """Record the prompt, then answer with an error status or an event stream."""
         chat = self.chat
-        if not chat.is_logged_in(self._cookies()):
-            detail = {"code": "unauthorized", "message": "Unauthorized - Access token is missing"}
-            self._send_json(401, {"detail": detail})
+        if self._unauthorized():
             return
         try:
-            text, model = parse_prompt(json.loads(body.decode("utf-8")))
+            payload = json.loads(body.decode("utf-8"))
+            text, model = parse_prompt(payload)
+            file_ids = parse_file_ids(payload)
         except (UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError) as exc:
-            self._send_json(400, {"detail": {"code": "bad_request", "message": str(exc)}})
+            self._bad_request(str(exc))
             return
-        reply = chat.take_reply(text, model)
+        try:
+            reply = chat.take_reply(text, model, file_ids)
+        except KeyError as exc:
+            self._bad_request(f"unknown file id {exc.args[0]!r}")
+            return
         if reply.error is not None:
             # Like ChatGPT, an error arrives as a status code; the page keeps its
             # stop button up while it waits, so the delay imitates "thinking".
@@ -202,6 +265,13 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         self._pause(reply.delay_before_s)
+        if reply.downgrade_to is not None:
+            notice = {"type": "model", "model_slug": reply.downgrade_to, "notice": DOWNGRADE_NOTICE}
+            self._write_event(notice)
+        if reply.thinking_s > 0:
+            self._write_event({"type": "reasoning", "status": "start"})
+            self._pause(reply.thinking_s)
+            self._write_event({"type": "reasoning", "status": "done", "seconds": reply.thinking_s})
         text = reply.text
         pause_at = reply.pause_after_chars
         paused = pause_at is None
@@ -259,9 +329,17 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(length) if length else b""
 
-    def _send_page(self) -> None:
-        """The chat page with its config (login state) filled in server-side."""
-        config = {"loggedIn": self.chat.is_logged_in(self._cookies())}
+    def _send_page(self, query: str) -> None:
+        """The chat page with its config (DOM, login state, options) filled in server-side."""
+        params = parse_qs(query)
+        try:
+            config = self.chat.page_config(
+                params.get("dom", [None])[0], params.get("paste_limit", [None])[0]
+            )
+        except ValueError as exc:
+            self._send(400, "text/plain; charset=utf-8", f"{exc}\n".encode())
+            return
+        config["loggedIn"] = self.chat.is_logged_in(self._cookies())
         script = (
             '<script id="practice-config" type="application/json">'
             + json.dumps(config).replace("<", "\\u003c")

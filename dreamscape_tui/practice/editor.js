@@ -13,7 +13,10 @@ const PLACEHOLDER = 'Ask anything';
 export class PromptEditor {
   /**
    * @param {HTMLElement} element the contenteditable div (#prompt-textarea)
-   * @param {{onChange: () => void, onSubmit: () => void}} hooks
+   * @param {{onChange: () => void, onSubmit: () => void,
+   *          onPasteText?: (text: string) => boolean, onFiles?: (files: FileList) => void}} hooks
+   *   onPasteText returns true when it took the pasted text (it is then not inserted);
+   *   onFiles receives files pasted from the clipboard.
    */
   constructor(element, hooks) {
     this.el = element;
@@ -122,8 +125,18 @@ export class PromptEditor {
 
   onPaste(e) {
     e.preventDefault();
-    const data = e.clipboardData ? e.clipboardData.getData('text/plain') : '';
-    this.insert(data);
+    const files = e.clipboardData ? e.clipboardData.files : null;
+    if (files && files.length && this.hooks.onFiles) {
+      this.hooks.onFiles(files);
+      return;
+    }
+    this.paste(e.clipboardData ? e.clipboardData.getData('text/plain') : '');
+  }
+
+  /** Pasted text: inserted as is, unless the page takes it (a paste over its limit). */
+  paste(text, range = this.currentRange()) {
+    if (this.hooks.onPasteText && this.hooks.onPasteText(text)) return;
+    this.insert(text, range);
   }
 
   onBeforeInput(e) {
@@ -135,7 +148,9 @@ export class PromptEditor {
       this.insert(e.data ?? (e.dataTransfer ? e.dataTransfer.getData('text/plain') : ''), range);
     } else if (type === 'insertLineBreak' || type === 'insertParagraph') {
       this.insert('\n', range);
-    } else if (type === 'insertFromPaste' || type === 'insertFromDrop' || type === 'insertFromYank') {
+    } else if (type === 'insertFromPaste') {
+      this.paste(e.dataTransfer ? e.dataTransfer.getData('text/plain') : (e.data ?? ''), range);
+    } else if (type === 'insertFromDrop' || type === 'insertFromYank') {
       this.insert(e.dataTransfer ? e.dataTransfer.getData('text/plain') : (e.data ?? ''), range);
     } else if (type.startsWith('delete')) {
       this.deleteBy(type, range);

@@ -1,15 +1,21 @@
-// Minimal markdown renderer producing ChatGPT's answer DOM.
+// Minimal markdown renderer for the practice answers, shared by every DOM.
 //
-// Only what the scripted answers use: paragraphs, ``` fenced code blocks (which
-// may still be open while an answer streams), inline `code` and **bold**. The
-// code block DOM copies ChatGPT's: <pre> > header (language label + "Copy code"
-// button) > <code class="language-x">, so a client that reads `.text` of a
-// message gets the same label/button noise as on the real site, and one that
-// reads `pre code` gets the exact code.
+// Only what scripted answers use: paragraphs, ``` fenced code blocks (which may
+// still be open while an answer streams), ATX headings, bullet and numbered lists,
+// block quotes, inline `code` and **bold**. How a code block looks is the DOM's
+// business: the caller passes a renderer (codeviews.js has one per DOM), so the
+// same answer text becomes ChatGPT's `pre code`, its CodeMirror viewer, or Open
+// WebUI's editor. Text is never parsed as HTML.
+
+import { classicCodeBlock } from './codeviews.js';
 
 const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})[ \t]*([^\s`]*)[^`]*$/;
+const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$/;
+const BULLET = /^ {0,3}([-*+])[ \t]+(.*)$/;
+const NUMBERED = /^ {0,3}(\d{1,9})[.)][ \t]+(.*)$/;
+const QUOTE = /^ {0,3}>[ ]?(.*)$/;
 
-/** Split answer text into paragraph and code blocks; the last code block may be open. */
+/** Split answer text into blocks; the last code block may be open (still streaming). */
 export function parseBlocks(text) {
   const blocks = [];
   let para = [];
@@ -18,6 +24,7 @@ export function parseBlocks(text) {
     if (para.length) blocks.push({ type: 'paragraph', text: para.join('\n') });
     para = [];
   };
+  const last = () => blocks[blocks.length - 1];
   for (const line of text.split('\n')) {
     if (code) {
       const close = line.match(/^ {0,3}(`{3,}|~{3,})[ \t]*$/);
@@ -29,12 +36,29 @@ export function parseBlocks(text) {
       }
       continue;
     }
-    const open = line.match(FENCE_OPEN);
-    if (open) {
+    let m;
+    if ((m = line.match(FENCE_OPEN))) {
       endPara();
-      code = { lang: open[2], fence: open[1], lines: [] };
+      code = { lang: m[2], fence: m[1], lines: [] };
     } else if (line.trim() === '') {
       endPara();
+    } else if ((m = line.match(HEADING))) {
+      endPara();
+      blocks.push({ type: 'heading', level: m[1].length, text: m[2] });
+    } else if ((m = line.match(BULLET)) || (m = line.match(NUMBERED))) {
+      endPara();
+      const ordered = /\d/.test(m[1]);
+      const prev = last();
+      if (prev && prev.type === 'list' && prev.ordered === ordered) prev.items.push(m[2]);
+      else blocks.push({ type: 'list', ordered, start: ordered ? Number(m[1]) : 1, items: [m[2]] });
+    } else if ((m = line.match(QUOTE))) {
+      endPara();
+      const prev = last();
+      if (prev && prev.type === 'quote') prev.lines.push(m[1]);
+      else blocks.push({ type: 'quote', lines: [m[1]] });
+    } else if (!para.length && last() && last().type === 'list' && /^\s/.test(line)) {
+      const items = last().items;
+      items[items.length - 1] += `\n${line.trim()}`;  // a continuation line of a list item
     } else {
       para.push(line);
     }
@@ -44,10 +68,35 @@ export function parseBlocks(text) {
   return blocks;
 }
 
-/** Render `text` into `container`, replacing what was there (called per chunk). */
-export function renderMarkdown(container, text) {
-  const nodes = parseBlocks(text).map((b) => (b.type === 'code' ? codeBlock(b.lang, b.code) : paragraph(b.text)));
+/**
+ * Render `text` into `container`, replacing what was there (called per chunk).
+ * @param {(lang: string, code: string, open: boolean) => Node} codeBlock renderer per DOM
+ */
+export function renderMarkdown(container, text, codeBlock = classicCodeBlock) {
+  const nodes = parseBlocks(text).map((b) => renderBlock(b, codeBlock));
   container.replaceChildren(...nodes);
+}
+
+function renderBlock(block, codeBlock) {
+  switch (block.type) {
+    case 'code':
+      return codeBlock(block.lang, block.code, block.open);
+    case 'heading':
+      return inline(el(`h${block.level}`), block.text);
+    case 'list': {
+      const list = el(block.ordered ? 'ol' : 'ul');
+      if (block.ordered && block.start !== 1) list.setAttribute('start', String(block.start));
+      for (const item of block.items) list.appendChild(inline(el('li'), item));
+      return list;
+    }
+    case 'quote': {
+      const quote = el('blockquote');
+      quote.appendChild(inline(el('p'), block.lines.join('\n')));
+      return quote;
+    }
+    default:
+      return inline(el('p'), block.text);
+  }
 }
 
 function el(tag, className, text) {
@@ -57,14 +106,13 @@ function el(tag, className, text) {
   return node;
 }
 
-function paragraph(text) {
-  const p = el('p');
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    if (i) p.appendChild(el('br'));
-    appendInline(p, line);
+/** Lines of `text` into `parent`, separated by <br>, with inline markup. */
+function inline(parent, text) {
+  text.split('\n').forEach((line, i) => {
+    if (i) parent.appendChild(el('br'));
+    appendInline(parent, line);
   });
-  return p;
+  return parent;
 }
 
 /** Inline `code` and **bold**; everything else is text (never parsed as HTML). */
@@ -77,61 +125,4 @@ function appendInline(parent, text) {
     last = m.index + m[0].length;
   }
   if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
-}
-
-const COPY_ICON = '<svg width="24" height="24" viewBox="0 0 24 24" fill="none" aria-hidden="true" class="icon-sm">'
-  + '<rect x="8" y="8" width="12" height="12" rx="2" stroke="currentColor" stroke-width="2"/>'
-  + '<path d="M16 8V6a2 2 0 0 0-2-2H6a2 2 0 0 0-2 2v8a2 2 0 0 0 2 2h2" stroke="currentColor" stroke-width="2"/></svg>';
-
-function codeBlock(lang, code) {
-  const label = lang || 'plaintext';
-  const pre = el('pre', 'overflow-visible');
-  const box = el('div', 'code-block contain-inline-size rounded-md');
-  const header = el('div', 'code-header flex items-center text-token-text-secondary');
-  header.appendChild(el('span', 'code-lang', label));
-  const copy = el('button', 'copy-code flex gap-1 items-center');
-  copy.type = 'button';
-  copy.setAttribute('aria-label', 'Copy');
-  copy.innerHTML = COPY_ICON;
-  copy.appendChild(document.createTextNode('Copy code'));
-  copy.addEventListener('click', () => copyCode(copy, code));
-  header.appendChild(copy);
-  const body = el('div', 'code-body overflow-y-auto p-4');
-  body.dir = 'ltr';
-  const codeEl = el('code', `whitespace-pre hljs language-${label}`);
-  if (/^(python|py|python3)$/i.test(label)) highlightPython(codeEl, code);
-  else codeEl.textContent = code;
-  body.appendChild(codeEl);
-  box.append(header, body);
-  pre.appendChild(box);
-  return pre;
-}
-
-function copyCode(button, code) {
-  const label = button.lastChild;
-  if (navigator.clipboard) navigator.clipboard.writeText(code).catch(() => {});
-  label.data = 'Copied!';
-  setTimeout(() => { label.data = 'Copy code'; }, 2000);
-}
-
-const PY_TOKENS = new RegExp([
-  '(#[^\\n]*)',
-  '("""[\\s\\S]*?"""|\'\'\'[\\s\\S]*?\'\'\'|"(?:[^"\\\\\\n]|\\\\.)*"|\'(?:[^\'\\\\\\n]|\\\\.)*\')',
-  '\\b(False|None|True|and|as|assert|async|await|break|class|continue|def|del|elif|else|except'
-    + '|finally|for|from|global|if|import|in|is|lambda|nonlocal|not|or|pass|raise|return|try'
-    + '|while|with|yield)\\b',
-  '\\b(\\d+(?:\\.\\d+)?)\\b',
-].join('|'), 'g');
-const PY_CLASSES = ['hljs-comment', 'hljs-string', 'hljs-keyword', 'hljs-number'];
-
-/** Wrap tokens in hljs-style spans; the spans partition the text, so textContent is exact. */
-function highlightPython(codeEl, code) {
-  let last = 0;
-  for (const m of code.matchAll(PY_TOKENS)) {
-    if (m.index > last) codeEl.appendChild(document.createTextNode(code.slice(last, m.index)));
-    const group = m.slice(1, 5).findIndex((g) => g !== undefined);
-    codeEl.appendChild(el('span', PY_CLASSES[group], m[0]));
-    last = m.index + m[0].length;
-  }
-  if (last < code.length) codeEl.appendChild(document.createTextNode(code.slice(last)));
 }

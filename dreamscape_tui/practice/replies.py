@@ -7,7 +7,7 @@ importing only this vocabulary.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -33,11 +33,61 @@ ERROR_STATUS: dict[str, int] = {
 """HTTP status the conversation endpoint answers with for each error state."""
 
 
-class Prompt(NamedTuple):
-    """One prompt as the page delivered it: a tuple so tests can compare to pairs."""
+DOMS: tuple[str, ...] = ("classic", "codemirror", "transcript", "openwebui")
+"""The chat DOMs the page can serve (``?dom=NAME``); see the package docstring."""
 
+PASTE_LIMIT = 10_000
+"""Characters above which a ChatGPT-like composer turns a paste into an attachment."""
+
+DOWNGRADE_NOTICE = (
+    "You've hit the Free plan limit for GPT-4o. Responses will use another model until"
+    " your limit resets after 3:45 PM."
+)
+"""The Free-plan notice shown when :attr:`Reply.downgrade_to` is set, as ChatGPT words it."""
+
+Attachment = tuple[str, str]
+"""``(file name, text content)`` of a file sent along with a prompt."""
+
+
+class _PromptFields(NamedTuple):
     text: str
     model: str
+
+
+class Prompt(_PromptFields):
+    """One prompt as the page delivered it, with the files attached to it.
+
+    A ``(text, model)`` pair, so tests can compare it to plain pairs; ``attachments``
+    rides along as an attribute. A prompt with attachments never equals a bare pair.
+    """
+
+    attachments: tuple[Attachment, ...]
+
+    def __new__(cls, text: str, model: str, attachments: Iterable[Attachment] = ()) -> Prompt:
+        """``Prompt(text, model)`` or ``Prompt(text, model, [(name, content), ...])``."""
+        self = super().__new__(cls, text, model)
+        self.attachments = tuple((str(name), str(content)) for name, content in attachments)
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a Prompt with the same attachments, or to a bare pair if it has none."""
+        if isinstance(other, Prompt):
+            return tuple(self) == tuple(other) and self.attachments == other.attachments
+        if isinstance(other, tuple):
+            return not self.attachments and tuple(self) == other
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        """The negation of :meth:`__eq__` (tuple's own ``!=`` would ignore attachments)."""
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = _PromptFields.__hash__
+
+    def __repr__(self) -> str:
+        """Shows the attachments only when there are any."""
+        extra = f", attachments={self.attachments!r}" if self.attachments else ""
+        return f"Prompt(text={self.text!r}, model={self.model!r}{extra})"
 
 
 @dataclass
@@ -57,6 +107,12 @@ class Reply:
         error: ``"something_went_wrong"``, ``"rate_limited"`` or ``"usage_limit"``
             to show that error state instead of ``text`` (after ``delay_before_s``).
         delay_before_s: "thinking" time before the first delta (or the error).
+        thinking_s: a reasoning preamble of this many seconds after ``delay_before_s``:
+            the message shows "Thinking", then "Thought for Ns", then the answer; part
+            of that time no stop control is visible (0: no preamble).
+        downgrade_to: answer as this model instead of the requested one and show the
+            Free-plan notice (:data:`DOWNGRADE_NOTICE`); the message's model slug is
+            this model.
     """
 
     text: str = ""
@@ -66,18 +122,24 @@ class Reply:
     pause_s: float = 0.0
     error: str | None = None
     delay_before_s: float = 0.0
+    thinking_s: float = 0.0
+    downgrade_to: str | None = None
 
     def __post_init__(self) -> None:
         """Reject impossible scripts early, where the test that wrote them is."""
         if self.chunk_chars < 1:
             raise ValueError("chunk_chars must be >= 1")
-        if min(self.chunk_delay_s, self.pause_s, self.delay_before_s) < 0:
+        if min(self.chunk_delay_s, self.pause_s, self.delay_before_s, self.thinking_s) < 0:
             raise ValueError("delays must be >= 0")
         if self.pause_after_chars is not None and self.pause_after_chars < 0:
             raise ValueError("pause_after_chars must be >= 0")
         if self.error is not None and self.error not in ERROR_MESSAGES:
             known = ", ".join(sorted(ERROR_MESSAGES))
             raise ValueError(f"unknown error {self.error!r}; expected one of: {known}")
+        if self.downgrade_to is not None and (
+            not isinstance(self.downgrade_to, str) or not self.downgrade_to.strip()
+        ):
+            raise ValueError("downgrade_to must be a model name (a non-empty string)")
 
 
 Responder = Callable[[str, str], Reply]

@@ -25,7 +25,10 @@ from typing import Any
 
 from dreamscape_tui.practice._handler import ChatRequestHandler
 from dreamscape_tui.practice.replies import (
+    DOMS,
+    PASTE_LIMIT,
     SESSION_COOKIE_NAME,
+    Attachment,
     Prompt,
     Reply,
     Responder,
@@ -35,6 +38,16 @@ from dreamscape_tui.practice.replies import (
 logger = logging.getLogger(__name__)
 
 _JOIN_TIMEOUT_S = 5.0
+_DEFAULT_PASTE_LIMITS: dict[str, int] = {"codemirror": PASTE_LIMIT, "transcript": PASTE_LIMIT}
+"""DOMs whose composer turns a long paste into an attachment by default. Not classic:
+the product's client and its tests paste 20 KB prompts into it and expect text."""
+
+
+def check_dom(dom: str) -> str:
+    """``dom`` if it is one the page serves; ``ValueError`` naming the choices otherwise."""
+    if dom not in DOMS:
+        raise ValueError(f"unknown dom {dom!r}; expected one of: {', '.join(DOMS)}")
+    return dom
 
 
 class ChatServer:
@@ -42,7 +55,18 @@ class ChatServer:
 
     Runs ``http.server.ThreadingHTTPServer`` in a background thread so tests can
     drive a real browser against it from the main thread. State shared with the
-    handler threads (prompts, queue, responder) is guarded by one lock.
+    handler threads (prompts, queue, responder, files) is guarded by one lock.
+
+    Page options (public attributes, restored by :meth:`reset`):
+
+    * ``dom``: the DOM served when the URL has no ``?dom=`` (one of :data:`DOMS`);
+    * ``require_login``: without the session cookie the page is logged out;
+    * ``logged_out_composer``: logged out still gets a working composer (and the
+      conversation endpoint answers), next to the login buttons;
+    * ``paste_limit``: characters above which a paste becomes an attachment; ``None``
+      is the DOM's default (10,000 for codemirror and transcript, off for classic and
+      openwebui), 0 turns it off; ``?paste_limit=N`` overrides it per page load;
+    * ``upload_delay_s``: how long an upload stays "uploading".
     """
 
     def __init__(
@@ -51,13 +75,28 @@ class ChatServer:
         *,
         require_login: bool = False,
         session_token: str = "practice-token",
+        dom: str = "classic",
+        logged_out_composer: bool = False,
+        paste_limit: int | None = None,
+        upload_delay_s: float = 0.5,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         """Configure the server; nothing listens until :meth:`start`."""
+        if paste_limit is not None and paste_limit < 0:
+            raise ValueError("paste_limit must be >= 0 (0: no limit)")
+        if upload_delay_s < 0:
+            raise ValueError("upload_delay_s must be >= 0")
         self.require_login = require_login
         self.session_token = session_token
-        self._initial = (responder, require_login, session_token)
+        self.dom = check_dom(dom)
+        self.logged_out_composer = logged_out_composer
+        self.paste_limit = paste_limit
+        self.upload_delay_s = upload_delay_s
+        self._initial = (
+            responder, require_login, session_token, self.dom, logged_out_composer,
+            paste_limit, upload_delay_s,
+        )
         self._host = host
         self._port = port
         self._lock = threading.Lock()
@@ -65,6 +104,7 @@ class ChatServer:
         self._responder: Responder = responder or default_responder
         self._queue: deque[Reply] = deque()
         self._prompts: list[Prompt] = []
+        self._files: dict[str, Attachment] = {}
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -165,13 +205,13 @@ class ChatServer:
 
         Lets one server (and one browser) be shared by many tests cheaply.
         """
-        responder, require_login, session_token = self._initial
+        (responder, self.require_login, self.session_token, self.dom,
+         self.logged_out_composer, self.paste_limit, self.upload_delay_s) = self._initial
         with self._lock:
             self._prompts.clear()
             self._queue.clear()
+            self._files.clear()
             self._responder = responder or default_responder
-        self.require_login = require_login
-        self.session_token = session_token
 
     # -- observation -------------------------------------------------------------
 
@@ -205,10 +245,42 @@ class ChatServer:
             return True
         return cookies.get(SESSION_COOKIE_NAME) == self.session_token
 
-    def take_reply(self, text: str, model: str) -> Reply:
-        """Record a delivered prompt and decide its answer (queue first)."""
+    def may_converse(self, cookies: dict[str, str]) -> bool:
+        """Whether a request may send prompts and upload files (logged-out composer too)."""
+        return self.logged_out_composer or self.is_logged_in(cookies)
+
+    def page_config(self, query_dom: str | None, query_paste_limit: str | None) -> dict[str, Any]:
+        """What the page needs to know, from server options and the URL's query.
+
+        Raises ``ValueError`` for an unknown ``?dom=`` or a bad ``?paste_limit=``.
+        """
+        dom = check_dom(query_dom) if query_dom else self.dom
+        limit = self.paste_limit
+        if query_paste_limit is not None:
+            limit = int(query_paste_limit)
+            if limit < 0:
+                raise ValueError("paste_limit must be >= 0")
+        if limit is None:
+            limit = _DEFAULT_PASTE_LIMITS.get(dom, 0)
+        return {"dom": dom, "pasteLimit": limit, "loggedOutComposer": self.logged_out_composer}
+
+    def store_file(self, name: str, content: str) -> str:
+        """Keep an uploaded file until a prompt names it; returns its id."""
+        with self._lock:
+            file_id = f"file-{len(self._files) + 1:04d}"
+            self._files[file_id] = (name, content)
+        return file_id
+
+    def take_reply(
+        self, text: str, model: str, file_ids: tuple[str, ...] = ()
+    ) -> Reply:
+        """Record a delivered prompt (with its uploaded files) and decide its answer.
+
+        Raises ``KeyError`` for a file id that was never uploaded (nothing is recorded).
+        """
         with self._prompt_added:
-            self._prompts.append(Prompt(text, model))
+            attachments = [self._files[file_id] for file_id in file_ids]
+            self._prompts.append(Prompt(text, model, attachments))
             self._prompt_added.notify_all()
             scripted = self._queue.popleft() if self._queue else None
             responder = self._responder
