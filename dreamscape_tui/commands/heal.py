@@ -44,9 +44,12 @@ def run(args: argparse.Namespace) -> int:
         ModelRegistry(config).get(args.model)  # a clear error before any work starts
     engine = AutomationEngine(root, config, dry_run=args.dry_run, session_factory=pool_factory,
                               sink=None if args.json else _progress)
-    from dreamscape_tui.core.pool import install_signal_handlers
+    from dreamscape_tui.core.signals import EXIT_DEADLINE_S, install_signal_handlers
 
-    restore = install_signal_handlers(engine)
+    # SIGTERM/SIGHUP: quit the browsers and exit 128+signo, and be gone within the
+    # deadline even if that hangs (a dropped SSH session leaves nobody to wait for us).
+    restore = install_signal_handlers(engine, flush=engine.store.close,
+                                      deadline_s=EXIT_DEADLINE_S)
     try:
         summary = engine.run_all(HealOptions(dry_run=args.dry_run,
                                              max_attempts=args.max_attempts, model=args.model))
