@@ -13,19 +13,18 @@ build the app through it.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
-import signal
 import threading
 import time
 from collections.abc import Iterable
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -47,6 +46,7 @@ from dreamscape_tui.core.events import (
 from dreamscape_tui.core.healstore import ACTIVE
 from dreamscape_tui.core.scanner import start_analysis_processes
 from dreamscape_tui.core.store import Store
+from dreamscape_tui.quitting import QUIT_WAIT_S, Quitter, hangup_driver
 from dreamscape_tui.screens.dashboard import DashboardScreen
 from dreamscape_tui.screens.detail import DetailScreen
 from dreamscape_tui.screens.editor import open_in_editor
@@ -57,7 +57,6 @@ from widgets.file_tree_model import STATUS_OF_STATE
 from widgets.heal_queue import HealQueue
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
-QUIT_WAIT_S = 30.0  # how long q waits for heals to finish their current step
 
 
 def settle_memory() -> None:
@@ -128,12 +127,13 @@ class DreamscapeApp(App[None]):
         assert isinstance(screen, DashboardScreen)
         return screen
 
+    def get_driver_class(self) -> type[Driver]:
+        """On Linux a driver that survives its terminal going away (``terminal.py``)."""
+        return hangup_driver() or super().get_driver_class()
+
     def on_mount(self) -> None:
         if not self.is_headless and threading.current_thread() is threading.main_thread():
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGHUP):  # e.g. the SSH session went away
-                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.add_signal_handler(sig, self._terminate)
+            self.quitter.install()  # SIGTERM, SIGHUP: e.g. the SSH session went away
         self.call_after_refresh(self._painted)
 
     def _painted(self) -> None:
@@ -145,8 +145,14 @@ class DreamscapeApp(App[None]):
                                            "healed by a practice chat page on this machine"))
         self._engine_pass(load=True, run="all" if self.autostart else None)
 
-    def _terminate(self) -> None:
-        self.run_worker(self.action_quit(), group="quit")
+    @cached_property
+    def quitter(self) -> Quitter:
+        """Made on first use: the driver may report a lost terminal before on_mount."""
+        return Quitter(self)
+
+    def terminal_lost(self) -> None:
+        """The driver found the terminal gone (called on the loop): quit as on SIGHUP."""
+        self.quitter.hangup()
 
     # -- engine events ---------------------------------------------------------------------
     def _sink(self, event: Event) -> None:
@@ -358,22 +364,7 @@ class DreamscapeApp(App[None]):
 
     async def action_quit(self) -> None:
         """Cancel workers, stop the browser pool, flush the store, then exit."""
-        if self.closing:
-            return
-        self.closing = True
-        self.phase = "stopping"
-        self._update_status()
-        shutdown = self.run_worker(self.engine.shutdown, thread=True, group="quit")
-        with contextlib.suppress(Exception):
-            await shutdown.wait()
-        busy = [w for w in self.workers if w.group in ("engine", "decision")]
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(asyncio.gather(*(w.wait() for w in busy),
-                                                  return_exceptions=True), QUIT_WAIT_S)
-        close = self.run_worker(self.engine.close, thread=True, group="quit")
-        with contextlib.suppress(Exception):
-            await close.wait()
-        self.exit()
+        await self.quitter.quit(QUIT_WAIT_S)
 
     def on_unmount(self) -> None:
         """Exiting some other way than ``q`` (a crash, ``App.exit``): still stop the engine.
