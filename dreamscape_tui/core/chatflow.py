@@ -9,7 +9,7 @@ so this module has no selenium import and each step can be read on its own:
    text file instead, with a short instruction naming it (never sent twice);
 2. done: the profile's positive end signal (the turn's copy action, a "complete"
    marker), no stop control, and the text unchanged for ``settle_s``. A stop control
-   never seen during a long answer, or an end signal that never comes, is
+   never seen while the text was seen growing, or an end signal that never comes, is
    ``SelectorMissing``: a partial answer is never returned;
 3. read: the page's own copy action first (its clipboard text is the answer's
    markdown), else a DOM-to-markdown walk whose code blocks are exact.
@@ -39,7 +39,7 @@ from dreamscape_tui.core.errors import (
 from dreamscape_tui.core.profiles import Profile
 
 POLL_S = 0.05
-STOP_EXPECTED_S = 3.0  # an answer streaming longer than this must have shown a stop control
+STREAMING_SEEN = 2  # text seen growing this often with no stop control: the selector broke
 MISSING_END_S = 12.0  # stop gone, text still, and no end signal for this long: page drift
 COPY_WAIT_S = 1.5
 ATTACHMENT_NAME = "prompt.txt"
@@ -193,18 +193,19 @@ class ChatFlow:
                                 "appeared and no new message)")
         stop_seen = page.stop
         signature = (page.text_length, page.text_tail)
-        changed = time.monotonic()
+        changed, growth = time.monotonic(), 0
         while True:
             if page.wall or page.errors > before.errors:
                 return  # read() raises the typed error
             now = time.monotonic()
             if (page.text_length, page.text_tail) != signature:
                 signature, changed = (page.text_length, page.text_tail), now
+                growth += 1
             stop_seen = stop_seen or page.stop
             settled = now - changed >= self.profile.settle_s
             if (not page.stop and settled and page.assistants > before.assistants
                     and (page.done or not self.profile.done_marker)):
-                if not stop_seen and now - sent > STOP_EXPECTED_S and self.profile.stop_button:
+                if not stop_seen and growth >= STREAMING_SEEN and self.profile.stop_button:
                     raise self._missing("stop_button", "never shown while the answer streamed")
                 return
             if (not page.stop and now - changed > MISSING_END_S and self.profile.done_marker

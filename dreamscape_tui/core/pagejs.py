@@ -219,13 +219,14 @@ function codeOf(block) {
               (block.className && String(block.className).match(/language-([\\w+#.-]+)/));
   if (cls) lang = cls[1];
   else if (label) lang = label.textContent.trim().split(/\\s+/)[0] || '';
-  else {
-    const head = Array.from(block.children).find((c) => !c.querySelector('code, .cm-content')
-                                                  && c.textContent.trim());
-    if (head) {
-      const clone = head.cloneNode(true);
-      clone.querySelectorAll('button').forEach((b) => b.remove());
-      lang = clone.textContent.trim().split(/\\s+/)[0] || '';
+  else {  // the header's label: the first text outside the code and the buttons
+    const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      if (t.textContent.trim() && !t.parentElement.closest(
+        'button, code, .cm-content, .cm-gutters, [aria-hidden="true"]')) {
+        lang = t.textContent.trim().split(/\\s+/)[0];
+        break;
+      }
     }
   }
   let text;
