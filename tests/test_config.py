@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,23 @@ def test_root_config_toml_equals_builtin_defaults() -> None:
 
 
 def test_root_config_toml_loads_to_defaults() -> None:
-    assert load_config(None, REPO / "config.toml") == Config()
+    # home_url "" means the first webchat model's URL on the ladder
+    defaults = Config()
+    loaded = load_config(None, REPO / "config.toml")
+    assert loaded == replace(defaults, sessions=replace(
+        defaults.sessions, home_url="https://chatgpt.com/?model=gpt-4o-mini"))
+
+
+def test_home_url_follows_the_ladder_to_the_models_own_site(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[[models]]\nname = "api"\nkind = "openai-api"\n'
+                      'base_url = "http://127.0.0.1:1/v1"\nmodel = "x"\n\n'
+                      '[[models]]\nname = "local"\nkind = "webchat"\n'
+                      'url = "http://127.0.0.1:3000/?model=qwen"\n\n'
+                      '[routing]\nladder = ["api", "local"]\n')
+    assert load_config(None, config).sessions.home_url == "http://127.0.0.1:3000/?model=qwen"
+    config.write_text(config.read_text() + '\n[sessions]\nhome_url = "http://h/"\n')
+    assert load_config(None, config).sessions.home_url == "http://h/"
 
 
 def test_every_key_in_config_toml_has_a_comment_nearby() -> None:
@@ -151,3 +168,15 @@ def test_project_config_error_names_project_file(tmp_path: Path, cli: Cli) -> No
 def test_negative_jobs_flag(tmp_path: Path, cli: Cli) -> None:
     result = cli("scan", str(tmp_path), "--jobs", "-1")
     assert result.code == 2 and "--jobs" in result.err
+
+
+def test_cookies_are_applied_per_cookie_domain() -> None:
+    from dreamscape_tui.core.cookies import cookies_by_site
+
+    cookies = [{"name": "a", "value": "1", "domain": ".chatgpt.com"},
+               {"name": "b", "value": "2", "domain": "127.0.0.1"},
+               {"name": "c", "value": "3", "domain": "elsewhere.org"}]
+    grouped = cookies_by_site(cookies, ["https://chatgpt.com/?model=o3",
+                                        "http://127.0.0.1:3000/", "http://127.0.0.2/"])
+    assert [(site, [c["name"] for c in fit]) for site, fit in grouped] == [
+        ("https://chatgpt.com/?model=o3", ["a"]), ("http://127.0.0.1:3000/", ["b"])]

@@ -53,12 +53,14 @@ def pool_factory(config: Config, sink: EventSink) -> SessionPool:
     It starts its browsers on first use, so commands that only use openai-api models
     never start one.
     """
+    from dreamscape_tui.core.config import webchat_urls
     from dreamscape_tui.core.cookies import default_cookies_path, load_cookies
     from dreamscape_tui.core.pool import SessionPool
 
     path = default_cookies_path(config.sessions)
     cookies = load_cookies(path) if path.exists() else None
-    return SessionPool(config.sessions, config.webchat, sink, cookies=cookies)
+    return SessionPool(config.sessions, config.webchat, sink, cookies=cookies,
+                       sites=webchat_urls(config))
 
 
 def warn(message: str) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dreamscape_tui.commands.common import config_for
-from dreamscape_tui.core.config import Config
+from dreamscape_tui.core.config import Config, webchat_urls
 from dreamscape_tui.core.cookies import default_cookies_path, load_cookies
 from dreamscape_tui.core.pool import SessionPool, install_signal_handlers
 
@@ -25,7 +25,8 @@ def open_pool(config: Config) -> Iterator[SessionPool]:
     """A started pool with the saved login cookies, shut down on exit or signal."""
     cookies_path = default_cookies_path(config.sessions)
     cookies = load_cookies(cookies_path) if cookies_path.exists() else None
-    with SessionPool(config.sessions, config.webchat, cookies=cookies) as pool:
+    with SessionPool(config.sessions, config.webchat, cookies=cookies,
+                     sites=webchat_urls(config)) as pool:
         restore = install_signal_handlers(pool)
         try:
             yield pool

@@ -62,7 +62,7 @@ class SessionsConfig:
     profile_dir: str = ""
     cookies_file: str = ""
     debugger_address: str = ""
-    home_url: str = "https://chatgpt.com/"
+    home_url: str = ""  # "" = the first webchat model's URL on the ladder (see site_of)
     health_interval_s: float = field(default=60.0, metadata=_range(1.0))
     max_prompts_per_session: int = field(default=50, metadata=_range(1))
     page_load_timeout_s: float = field(default=30.0, metadata=_range(1.0))
@@ -235,7 +235,28 @@ def load_config(
                     origin[f"{section}.{key}"] = source
     config = build(Config, merged)
     _check_models(config, origin)
+    if not config.sessions.home_url:
+        config = replace(config, sessions=replace(config.sessions, home_url=home_url(config)))
     return config
+
+
+def webchat_urls(config: Config) -> list[str]:
+    """Webchat model URLs, ladder order first, without repeats."""
+    ladder = [config.model(name) for name in config.routing.ladder]
+    urls: list[str] = []
+    for model in [*ladder, *config.models]:
+        if model is not None and model.kind == "webchat" and model.url not in urls:
+            urls.append(model.url)
+    return urls
+
+
+def home_url(config: Config) -> str:
+    """``[sessions] home_url``, or the first webchat model's URL on the ladder: health
+    checks, cookies and ``login --browser`` go to the site the models are on."""
+    if config.sessions.home_url:
+        return config.sessions.home_url
+    urls = webchat_urls(config)
+    return urls[0] if urls else ""
 
 
 def _check_models(config: Config, origin: dict[str, str]) -> None:

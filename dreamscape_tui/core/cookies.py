@@ -12,9 +12,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from dreamscape_tui.core.chatpage import cookie_for_host
 from dreamscape_tui.core.config import SessionsConfig
 from dreamscape_tui.core.errors import UsageError
 
@@ -177,3 +180,16 @@ def load_cookies(path: Path | str) -> list[dict[str, Any]]:
         return normalize_cookies(data)
     except UsageError as exc:
         raise UsageError(f"{source}: {exc}") from None
+
+
+def cookies_by_site(cookies: list[dict[str, Any]],
+                    sites: Sequence[str]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each site with the saved cookies whose domain fits its host (cookies are applied
+    per cookie domain: a cookie for another site is never sent to this one)."""
+    grouped = []
+    for site in sites:
+        host = (urlsplit(site).hostname or "").lower()
+        fitting = [c for c in cookies if cookie_for_host(c, host) is not None]
+        if fitting:
+            grouped.append((site, fitting))
+    return grouped

@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.config import SessionsConfig, WebchatConfig
+from dreamscape_tui.core.cookies import cookies_by_site
 from dreamscape_tui.core.errors import (
     AnswerTimeout,
     BadResponse,
@@ -60,9 +61,15 @@ class SessionPool:
         *,
         client_factory: Callable[[str], OpenAIClient] | None = None,
         cookies: list[dict[str, Any]] | None = None,
+        sites: Sequence[str] = (),
     ) -> None:
-        """Configure the pool; browsers start with :meth:`start` (or the first lease)."""
+        """Configure the pool; browsers start with :meth:`start` (or the first lease).
+
+        ``sites`` are the chat pages the models are on (default: ``home_url``): each
+        new browser gets, on each site, the saved cookies whose domain fits it.
+        """
         self._sessions = sessions
+        self._sites = list(sites) or [sessions.home_url]
         self._webchat = webchat
         self._sink = sink
         self._factory = client_factory or self._default_factory
@@ -174,9 +181,9 @@ class SessionPool:
         client = self._factory(slot.id)
         try:
             client.start()
-            if self._cookies:
+            for site, cookies in cookies_by_site(self._cookies, self._sites):
                 try:
-                    client.add_cookies(self._cookies, self._sessions.home_url)
+                    client.add_cookies(cookies, site)
                 except SessionUnavailable:
                     raise
                 except ModelError as exc:
