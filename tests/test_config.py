@@ -50,6 +50,13 @@ def test_every_key_in_config_toml_has_a_comment_nearby() -> None:
         assert before.startswith("#") or after.startswith("#"), header
 
 
+@pytest.mark.parametrize(("text", "value"), [
+    ("true", True), ("false", False), ('"auto"', "auto")])
+def test_headless_is_a_boolean_or_auto(tmp_path: Path, text: str, value: object) -> None:
+    config = _toml(tmp_path, "c.toml", f"[sessions]\nheadless = {text}\n")
+    assert load_config(None, config).sessions.headless == value
+
+
 def _toml(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,6 +104,9 @@ BAD_CONFIGS = [
     ("bool as int", "[sessions]\nsize = true", ["sessions.size", "integer"]),
     ("out of range", "[sessions]\nsize = 0", ["sessions.size", "from 1 to 64", "0"]),
     ("bad literal", '[sessions]\ndriver = "cloud"', ["sessions.driver", "'local'", "'remote'"]),
+    ("headless neither", '[sessions]\nheadless = "maybe"',
+     ["sessions.headless", "expected boolean or 'auto'", "'maybe'"]),
+    ("headless as int", "[sessions]\nheadless = 1", ["sessions.headless", "boolean or 'auto'"]),
     ("list of wrong items", "[scanner]\nignore = [1]", ["scanner.ignore[0]", "string"]),
     ("table expected", "sessions = 3", ["sessions", "table"]),
     ("unknown model kind",

@@ -54,7 +54,7 @@ class ScannerConfig:
 @dataclass(frozen=True, slots=True)
 class SessionsConfig:
     size: int = field(default=2, metadata=_range(1, 64))
-    headless: bool = True
+    headless: bool | Literal["auto"] = True  # "auto": visible if a display can be had
     driver: Literal["local", "remote"] = "local"
     remote_url: str = "http://127.0.0.1:4444"
     browser: str = ""

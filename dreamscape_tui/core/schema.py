@@ -8,10 +8,11 @@ Keeping this generic means a new key needs one line in ``config.py`` and nothing
 from __future__ import annotations
 
 import difflib
+import types
 import typing
 from dataclasses import fields, is_dataclass
 from functools import cache
-from typing import Any, Literal, TypeVar, cast, get_args, get_origin
+from typing import Any, Literal, TypeVar, Union, cast, get_args, get_origin
 
 from dreamscape_tui.core.errors import UsageError
 
@@ -27,10 +28,19 @@ def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+def _is_union(tp: Any) -> bool:
+    return get_origin(tp) in (Union, types.UnionType)
+
+
 def _describe(tp: Any) -> str:
     origin = get_origin(tp)
+    if _is_union(tp):  # e.g. bool | Literal["auto"]: "boolean or 'auto'"
+        return " or ".join(_describe(arm) for arm in get_args(tp))
     if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+        values = get_args(tp)
+        if len(values) == 1:
+            return repr(values[0])
+        return "one of " + ", ".join(repr(a) for a in values)
     if origin is tuple:
         inner = get_args(tp)[0]
         if is_dataclass(inner):
@@ -58,6 +68,14 @@ def _join(where: str, key: str) -> str:
 def _check_value(tp: Any, value: Any, meta: Any, where: str) -> None:
     """Raise ConfigError if ``value`` does not fit type ``tp`` and the range in ``meta``."""
     origin = get_origin(tp)
+    if _is_union(tp):  # fits if any arm fits; the error names every arm
+        for arm in get_args(tp):
+            try:
+                _check_value(arm, value, meta, where)
+            except ConfigError:
+                continue
+            return
+        raise ConfigError(f"{where}: expected {_describe(tp)}, got {_type_name(value)} {value!r}")
     if is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: expected a table, got {_type_name(value)}")
