@@ -6,13 +6,13 @@ docstring is the page-side contract (kept in step with /work/notes/dom-contract.
 
 Choosing a page
 ---------------
-One DOM per page load: ``/?dom=classic|codemirror|transcript`` (default: the
+One DOM per page load: ``/?dom=classic|codemirror|transcript|openwebui`` (default: the
 server's ``ChatServer(dom=...)``, itself "classic"); ``/?model=NAME`` picks the model
 sent with each prompt and works alongside (``/?model=gpt-4o&dom=transcript``). An
 unknown ``dom`` is a 400. ``/?paste_limit=N`` overrides the paste limit for one load.
 
-Common to every DOM
--------------------
+Common to every DOM (openwebui differs where its section says)
+--------------------------------------------------------------
 * Enter sends, Shift+Enter breaks the line, so typing a multi-line prompt key by
   key sends it in pieces. What the server records is the page's own serialisation.
 * Answers stream in chunks, with pauses; a stop control shows while streaming
@@ -86,6 +86,58 @@ transcript (ChatGPT 2026 second DOM, no ``data-testid`` anywhere)
 * Notice ``[data-model-notice]``, chips ``[data-composer-attachment]``, toasts
   ``[data-toast]``. Logged out: ``html[data-logged-out]`` and
   ``button[data-login-button]``.
+
+openwebui (Open WebUI 0.11/0.12, from its Svelte source: /work/notes/openwebui-dom.md)
+----------------------------------------------------------------------------------------
+* Composer ``#chat-input``: TipTap ``div.tiptap.ProseMirror[role=textbox]
+  [aria-label="Send a Message"]`` with ``<p>`` per paragraph (``pre > code.language-x``
+  for code blocks); ``#chat-input.editor`` is a TipTap-like handle (``getHTML``,
+  ``getJSON``, ``getText``, ``commands.setContent/insertContent/clearContent``). The
+  prompt sent is Open WebUI's turndown markdown: paragraphs joined by one newline,
+  whitespace runs collapsed except runs of 2+ spaces, edges of a paragraph trimmed
+  (a leading tab or single space goes), an empty paragraph a "  " line, code blocks
+  fenced and exact. A plain paste makes one paragraph per line and drops blank
+  lines; a paste with ``vscode-editor-data`` (``{"mode": "python"}``) or text/html
+  ``<pre><code>`` becomes an exact code block (Enter inside it is a newline; a third
+  Enter at its end or ArrowDown leaves it). Typed text gets Typography input rules
+  (quotes, ``--``, ``...``, ``->``...); ``execCommand('insertText')`` makes one
+  paragraph per line. Enter sends, Shift+Enter a new paragraph, Escape stops.
+* ``button#send-message-button`` only while the prompt or files are non-empty
+  (``disabled`` while uploading; Enter then toasts "Oops! There are files still
+  uploading..."); else ``button[aria-label="Stop"]`` while generating (thinking
+  included: no gap) or ``button[aria-label="Voice mode"]``.
+* Messages: ``#messages-container ul[role=log] > div[role=listitem].message-listitem``;
+  the user's ``div.user-message > ... .chat-user``; the assistant's
+  ``div#message-ID`` with ``span#response-message-model-name`` (the model, or the
+  downgraded one; no Free-plan notice here) and ``.chat-assistant
+  #response-content-container .markdown-prose``. While streaming, words are
+  ``span.fade-in-token``. When the message is done (also after an error or a stop)
+  ``div.buttons`` gets Edit, ``button.copy-response-button[aria-label="Copy"]``
+  (writes the answer's markdown, trimmed, and toasts "Copying to clipboard was
+  successful!"), Read Aloud, Good/Bad Response, Continue Response (last message),
+  ``button.regenerate-response-button`` (hidden) and ``[aria-label="Regenerate"]``.
+* Reasoning: a collapsible ``div.w-full.space-y-2 > button[aria-expanded]`` first in
+  ``.markdown-prose``: "Thinking..." then "Thought for N seconds" ("less than a
+  second" under 1 s).
+* Code blocks (every ``` fence, diff too): header with the language and Collapse /
+  Run (python) / Save / Copy buttons, then ``div[id^="code-textarea-"] > .cm-editor >
+  .cm-scroller`` > ``.cm-gutters`` (line numbers, "⌄" fold markers) and
+  ``.cm-content > .cm-line``; only lines within 1000px of the window are rendered
+  (20px lines: about a hundred), ``div.cm-gap`` for the rest. The whole text:
+  ``.cm-content.cmTile.view.state.doc.toString()`` (CM view >= 6.39: ``cmTile``, not
+  ``cmView``). ``~~~`` fences render as plain text.
+* Errors: a grey ``div.rounded-2xl.text-gray-500`` in ``#response-content-container``
+  ("Uh-oh! There was an issue with the response." and the message, no role) plus an
+  error toast. Toasts: ``section[aria-label="Notifications alt+T"] >
+  ol[data-sonner-toaster] > li[data-sonner-toast][data-type=success|error]``.
+* Files: ``input[type=file][hidden][multiple]`` before the form (or
+  ``#input-menu-button`` > "Upload Files"); chips have no data attributes: a
+  ``.spinner_ajPY`` svg while uploading, ``[aria-label="Remove File"]``. A long
+  paste becomes ``Pasted_Text_<ms>.txt`` only with ``?paste_limit=N`` (off by default,
+  like "Paste Large Text as File").
+* Logged out: the page moves to ``/auth?redirect=...`` showing ``#auth-page`` with
+  ``input#email``, ``input#password`` and a submit button "Sign in" (any values log
+  in); ``logged_out_composer`` does not apply.
 
 No third-party imports: this package must work wherever the app does.
 """

@@ -52,6 +52,9 @@ _ASSETS: dict[str, str] = {
     "dom_classic.js": _JS,
     "dom_transcript.js": _JS,
     "dom_openwebui.js": _JS,
+    "owui_editor.js": _JS,
+    "owui_code.js": _JS,
+    "owui_markdown.js": _JS,
     "chat.css": _CSS,
     "openwebui.css": _CSS,
 }
@@ -168,7 +171,7 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
         """Page, assets, health, login page."""
         url = urlsplit(self.path)
         path = url.path
-        if path == "/" or path.startswith("/c/"):
+        if path in ("/", "/auth") or path.startswith("/c/"):  # /auth: Open WebUI's login
             self._send_page(url.query)
         elif path == "/health":
             self._send_json(200, {"status": "ok", "prompts": len(self.chat.prompts)})

@@ -7,7 +7,8 @@
 //   per line separated by <br> (an empty line is nothing between two <br>s), so the
 //   content's textContent joins the lines. The exact code is only in the editor
 //   state, reachable like CM6's: contentDOM.cmView.view.state.doc.toString().
-// * The Open WebUI editor (a virtualised CM6 with a gutter) lives in owui_code.js.
+// * owuiCodeBlock (owui_code.js): Open WebUI's editable CM6 editor with gutters,
+//   rendering only the lines near the viewport.
 
 const COPY_ICON = '<svg width="24" height="24" viewBox="0 0 24 24" fill="none" aria-hidden="true" class="icon-sm">'
   + '<rect x="8" y="8" width="12" height="12" rx="2" stroke="currentColor" stroke-width="2"/>'
@@ -127,15 +128,20 @@ export function makeDoc(code) {
 }
 
 /**
- * Give `content` (.cm-content) the expando CM6 puts there: `cmView` is the DocView,
- * whose `view` is the EditorView (state, dom, contentDOM, scrollDOM).
+ * Give `content` (.cm-content) the expando CM6 puts there. Up to @codemirror/view 6.38
+ * it is `cmView` (the DocView, whose `view` is the EditorView); from 6.39 it is
+ * `cmTile` (the DocTile: `view`, and `root.view` as EditorView.findFromDOM reads it).
  */
-export function attachCmView(content, editor, code) {
+export function attachCmView(content, editor, code, expando = 'cmView') {
   const doc = makeDoc(code);
-  const state = { doc, sliceDoc: (from = 0, to = doc.length) => code.slice(from, to), readOnly: true };
+  const state = { doc, sliceDoc: (from = 0, to = doc.length) => code.slice(from, to), readOnly: expando === 'cmView' };
   const view = { state, dom: editor, contentDOM: content, get scrollDOM() { return content.parentNode; } };
-  content.cmView = { view, dom: content, length: doc.length };
-  editor.cmView = { view };
+  if (expando === 'cmTile') {
+    content.cmTile = { view, root: { view }, dom: content, length: doc.length };
+  } else {
+    content.cmView = { view, dom: content, length: doc.length };
+    editor.cmView = { view };
+  }
   return view;
 }
 

@@ -9,7 +9,7 @@
 // View interface (all methods required):
 //   addTurn(turn)              user message + assistant placeholder, at submit
 //   modelChanged(turn, notice) the server answers as turn.model (Free-plan notice)
-//   renderThinking(turn)       turn.thinking: {done: false} or {done: true, seconds}
+//   renderThinking(turn)       turn.thinking: {done: false} or {done: true, seconds, raw}
 //   renderAnswer(turn)         turn.answer grew (markdown source so far)
 //   showError(turn, message)   the turn failed with this text
 //   finish(turn, outcome)      'done' | 'stopped' | 'error': the turn is over
@@ -218,7 +218,7 @@ export class Conversation {
         }
       }, STOP_HIDE_AFTER_MS);
     } else {
-      turn.thinking = { done: true, seconds: wholeSeconds(payload.seconds) };
+      turn.thinking = { done: true, seconds: wholeSeconds(payload.seconds), raw: Number(payload.seconds) || 0 };
       turn.stopHidden = false;
       this.view.update();
     }

@@ -29,7 +29,7 @@ export function parseBlocks(text) {
     if (code) {
       const close = line.match(/^ {0,3}(`{3,}|~{3,})[ \t]*$/);
       if (close && close[1][0] === code.fence[0] && close[1].length >= code.fence.length) {
-        blocks.push({ type: 'code', lang: code.lang, code: code.lines.join('\n'), open: false });
+        blocks.push({ type: 'code', lang: code.lang, fence: code.fence[0], code: code.lines.join('\n'), open: false });
         code = null;
       } else {
         code.lines.push(line);
@@ -64,13 +64,14 @@ export function parseBlocks(text) {
     }
   }
   endPara();
-  if (code) blocks.push({ type: 'code', lang: code.lang, code: code.lines.join('\n'), open: true });
+  if (code) blocks.push({ type: 'code', lang: code.lang, fence: code.fence[0], code: code.lines.join('\n'), open: true });
   return blocks;
 }
 
 /**
  * Render `text` into `container`, replacing what was there (called per chunk).
- * @param {(lang: string, code: string, open: boolean) => Node} codeBlock renderer per DOM
+ * @param {(lang: string, code: string, open: boolean, fence: string) => Node} codeBlock
+ *   renderer per DOM (`fence` is the fence character, ` or ~)
  */
 export function renderMarkdown(container, text, codeBlock = classicCodeBlock) {
   const nodes = parseBlocks(text).map((b) => renderBlock(b, codeBlock));
@@ -80,7 +81,7 @@ export function renderMarkdown(container, text, codeBlock = classicCodeBlock) {
 function renderBlock(block, codeBlock) {
   switch (block.type) {
     case 'code':
-      return codeBlock(block.lang, block.code, block.open);
+      return codeBlock(block.lang, block.code, block.open, block.fence);
     case 'heading':
       return inline(el(`h${block.level}`), block.text);
     case 'list': {
