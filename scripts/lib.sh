@@ -11,11 +11,15 @@ as_root() {
 }
 
 # Debian's chromium + chromium-driver; Selenium Manager cannot download drivers here.
+# xvfb: the tests of headless = "auto" run a visible browser on a virtual display.
 ensure_chromium() {
-  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then return 0; fi
-  log "installing chromium and chromium-driver (apt-get)"
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -x /usr/bin/Xvfb ]; then
+    return 0
+  fi
+  log "installing chromium, chromium-driver and xvfb (apt-get)"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver xvfb \
+    >/dev/null
 }
 
 # A virtualenv with the package installed (editable); $1 = extra to add ("test").

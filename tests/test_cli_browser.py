@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from dreamscape_tui.core import display
 from dreamscape_tui.practice import SESSION_COOKIE_NAME, ChatServer, Reply
 from tests.browser_fixtures import browser_test
 from tests.conftest import Cli
@@ -157,6 +158,7 @@ def test_login_usage_errors(tmp_path: Path, cli: Cli, monkeypatch: pytest.Monkey
     assert "no such file" in cli("login", "--cookies", str(tmp_path / "nope.json")).err
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(display, "find_xvfb", lambda: None)  # nor a virtual one
     result = cli("login", "--browser")
     assert result.code == 2 and "needs a display" in result.err
     assert os.environ.get("DISPLAY") is None

@@ -1,8 +1,9 @@
 """``dreamscape login``: store the chat site's login cookies for the pool.
 
 ``--cookies FILE.json`` imports what browser cookie exporters write; ``--browser``
-opens a visible browser and saves the cookies once the login wall is gone. Cookies are
-written with mode 0600 and never printed.
+opens a visible browser (on $DISPLAY, on a virtual display when Xvfb is installed, or
+the user's own attached one) and saves the cookies once the login wall is gone. Cookies
+are written with mode 0600 and never printed.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from dreamscape_tui.commands.common import config_for
+from dreamscape_tui.core import display
 from dreamscape_tui.core.client import OpenAIClient
-from dreamscape_tui.core.config import Config
+from dreamscape_tui.core.config import Config, SessionsConfig
 from dreamscape_tui.core.cookies import default_cookies_path, normalize_cookies, save_cookies
 from dreamscape_tui.core.errors import UsageError
 
@@ -45,15 +47,32 @@ def import_cookie_file(path: Path) -> list[dict[str, object]]:
         raise UsageError(f"{path}: {exc}") from None
 
 
+def visible_sessions(sessions: SessionsConfig) -> SessionsConfig:
+    """Sessions config for a browser the user can log in to: attached (their own), on
+    $DISPLAY, else on our virtual display (Xvfb) when installed; else a UsageError."""
+    if sessions.debugger_address:
+        return sessions
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return replace(sessions, headless=False)
+    if display.browser_mode("auto") == "xvfb":
+        return replace(sessions, headless="auto")
+    raise UsageError("--browser needs a display: none here (e.g. over SSH) and no Xvfb "
+                     "(apt install xvfb, then watch it with x11vnc); or attach to your own "
+                     "browser ([sessions] debugger_address), or export cookies from a "
+                     "logged-in browser and use --cookies FILE.json")
+
+
 def login_in_browser(config: Config) -> list[dict[str, object]]:
     """Open a visible browser on home_url and wait until the user has logged in."""
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        raise UsageError("--browser needs a display (none here, e.g. over SSH); "
-                         "export cookies from a logged-in browser and use --cookies FILE.json")
-    client = OpenAIClient(replace(config.sessions, headless=False), config.webchat,
-                          session_id="login")
-    client.start()
+    sessions = visible_sessions(config.sessions)
+    client = OpenAIClient(sessions, config.webchat, session_id="login")
+    screen = display.acquire_display() if sessions.headless == "auto" else ""
     try:
+        client.start()
+        if screen:
+            print(f"The browser runs on virtual display {screen}: see it with "
+                  f"`x11vnc -display {screen} -localhost -nopw` here and a VNC viewer on "
+                  "localhost:5900 through `ssh -L 5900:127.0.0.1:5900 THIS-HOST`.")
         print(f"Log in in the browser window ({config.sessions.home_url}); waiting...")
         deadline = time.monotonic() + BROWSER_LOGIN_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -63,6 +82,8 @@ def login_in_browser(config: Config) -> list[dict[str, object]]:
         raise UsageError(f"not logged in after {BROWSER_LOGIN_TIMEOUT_S:.0f} s")
     finally:
         client.quit()
+        if screen:
+            display.release_display()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -144,17 +144,19 @@ _SOCKET_SUFFIX = "/org.chromium.Chromium.XXXXXX/SingletonSocket"
 _MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
 
 
-def driver_env() -> dict[str, str] | None:
+def driver_env(display: str | None = None) -> dict[str, str] | None:
     """Environment for chromedriver (and the Chromium it starts), or None to inherit.
 
     Chromium puts its singleton socket under ``$TMPDIR``; with a deep TMPDIR (pytest's
     tmp_path, CI work dirs) the socket path exceeds the Unix limit and Chromium dies
     at start ("Socket path too long"). Then the browser gets ``/tmp`` instead.
+    ``display`` (``:N``, our virtual display) becomes the browser's ``DISPLAY``.
     """
+    changes = {"DISPLAY": display} if display else {}
     tmp = tempfile.gettempdir()
-    if len(tmp) + len(_SOCKET_SUFFIX) <= _MAX_SOCKET_PATH or not os.access("/tmp", os.W_OK):
-        return None
-    return {**os.environ, "TMPDIR": "/tmp"}
+    if len(tmp) + len(_SOCKET_SUFFIX) > _MAX_SOCKET_PATH and os.access("/tmp", os.W_OK):
+        changes["TMPDIR"] = "/tmp"
+    return {**os.environ, **changes} if changes else None
 
 
 # -- quiet: no traffic but the chat pages ------------------------------------------------

@@ -34,7 +34,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from dreamscape_tui.core import browser as proc
 from dreamscape_tui.core import chatpage as chat
-from dreamscape_tui.core import pagejs, profiles
+from dreamscape_tui.core import display, pagejs, profiles
 from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.browser import SessionHealth
 from dreamscape_tui.core.chatflow import ChatFlow, Limits
@@ -101,6 +101,7 @@ class OpenAIClient:
         self._driver: WebDriver | None = None
         self._profile: Path | None = None
         self._temp_profile = False
+        self._display = False  # whether this client holds the virtual display
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -134,8 +135,11 @@ class OpenAIClient:
         options = webdriver.ChromeOptions()
         if profile is not None:
             options.binary_location = proc.find_browser(self.sessions.browser)
+            headless = display.browser_mode(self.sessions.headless) == "headless"
+        else:  # a Grid node's display is not ours to find: "auto" is headless there
+            headless = self.sessions.headless is not False
         flags = proc.chromium_flags(
-            headless=self.sessions.headless,
+            headless=headless,
             profile=None if profile is None else str(profile),
             local=profile is not None,
             extra=self.extra_args,
@@ -153,13 +157,19 @@ class OpenAIClient:
         return options
 
     def _create_local(self) -> WebDriver:
+        """A browser we start (on our virtual display if ``headless = "auto"`` chose
+        one), or the user's, attached."""
+        screen = None
         if self._attached:
             options = self.attach_options()
         else:
             options = self.launch_options(self._make_profile())
+            if display.browser_mode(self.sessions.headless) == "xvfb":
+                screen = display.acquire_display()
+                self._display = True
         service = Service(
             executable_path=proc.find_chromedriver(self.sessions.chromedriver),
-            env=proc.driver_env(),
+            env=proc.driver_env(screen),
         )
         return webdriver.Chrome(service=service, options=options)
 
@@ -177,10 +187,17 @@ class OpenAIClient:
         return profile
 
     def _remove_profile(self) -> None:
+        """Once our browser is gone: delete our temporary profile and let go of the
+        virtual display."""
         path, temp = self._profile, self._temp_profile
         self._profile, self._temp_profile = None, False
-        if path is not None and temp:
-            proc.remove_profile(path)
+        held, self._display = self._display, False
+        try:
+            if path is not None and temp:
+                proc.remove_profile(path)
+        finally:
+            if held:
+                display.release_display()
 
     @property
     def profile_dir(self) -> Path | None:

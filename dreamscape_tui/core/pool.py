@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from dreamscape_tui.core import display
 from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.config import SessionsConfig, WebchatConfig
 from dreamscape_tui.core.cookies import cookies_by_site
@@ -82,6 +83,7 @@ class SessionPool:
         self._cond = threading.Condition(self._lock)
         self._started = False
         self._closed = False
+        self._holds_display = False
         self._stop = threading.Event()
         self._threads: set[threading.Thread] = set()
 
@@ -152,6 +154,8 @@ class SessionPool:
                 raise SessionUnavailable("the session pool is shut down")
             first = not self._started
             self._started = True
+            if first:
+                self._holds_display = self._hold_display()
         if first:
             for slot in self._slots:
                 self._set(slot, "starting")
@@ -163,6 +167,20 @@ class SessionPool:
                 self._cond.wait_for(
                     lambda: self._closed or all(s.state != "starting" for s in self._slots)
                 )
+
+    def _hold_display(self) -> bool:
+        """Hold the virtual display for the pool's lifetime when its browsers use one
+        (``headless = "auto"``, no $DISPLAY, Xvfb installed): one Xvfb serves every
+        session and outlives their restarts. A failure is each session's to report."""
+        if (self._driver != "local" or self._sessions.debugger_address
+                or display.browser_mode(self._sessions.headless) != "xvfb"):
+            return False
+        try:
+            display.acquire_display()
+        except SessionUnavailable as exc:
+            logger.warning("%s", exc)
+            return False
+        return True
 
     def _boot(self, slot: Slot) -> None:
         """First start of a slot (in its own thread); the slot is busy until it ends."""
@@ -222,6 +240,9 @@ class SessionPool:
             quitter.join(30.0)
         for thread in threads:  # starts/recycles in flight quit what they made
             thread.join(self._sessions.start_timeout_s + self._sessions.page_load_timeout_s)
+        if self._holds_display:  # the browsers are gone: Xvfb stops with the last holder
+            self._holds_display = False
+            display.release_display()
         for slot, _ in clients:
             self._set(slot, "stopped", detail="", health="stopped")
 
