@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "login": ("login", "store the chat site's login cookies"),
     "models": ("models", "list the models and the escalation ladder"),
     "demo": ("demo", "the full loop offline on a bundled sample project"),
+    "doctor": ("doctor", "check each chat page against its DOM profile"),
 }
 
 

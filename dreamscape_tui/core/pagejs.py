@@ -316,3 +316,58 @@ function blocks(node) {
 const text = blocks(bodyOf(m)).replace(/\\n{3,}/g, '\\n\\n').trim();
 return {text: text, code: codes};
 """
+
+# Ask the site whether this browser is logged in (async: the last argument is the
+# callback). Same origin, with the page's cookies and, if named, its bearer token.
+SESSION_PROBE_JS = """
+const [path, tokenKey, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+const headers = {};
+const token = tokenKey ? window.localStorage.getItem(tokenKey) : null;
+if (token) headers.Authorization = 'Bearer ' + token;
+fetch(path, {credentials: 'include', headers: headers})
+  .then(async (r) => { let body = null; try { body = await r.json(); } catch (e) {}
+                       done({status: r.status, body: body}); })
+  .catch(() => done({status: 0, body: null}));
+"""
+
+# Every role's selectors and how many elements each matches right now (doctor).
+INSPECT_JS = _PRELUDE + """
+const out = {};
+for (const [role, sels] of Object.entries(R)) {
+  out[role] = sels.map((sel) => { let n = -1; try { n = document.querySelectorAll(sel).length; }
+                                  catch (e) {} return [sel, n]; });
+}
+return out;
+"""
+
+# Elements that look like they could play a role whose selectors match nothing: scored by
+# the role's keywords in their tag, id, classes and attributes; each as a CSS selector.
+CANDIDATES_JS = """
+const [words, limit] = arguments;
+const cssEscape = (v) => (window.CSS && CSS.escape) ? CSS.escape(v) : v;
+const selectorOf = (el) => {
+  const tag = el.tagName.toLowerCase();
+  if (el.id) return '#' + cssEscape(el.id);
+  for (const a of el.attributes) {
+    if (a.name.startsWith('data-') || a.name === 'aria-label' || a.name === 'name'
+        || a.name === 'role') {
+      return a.value && a.value.length < 60 ? tag + '[' + a.name + '="' + a.value + '"]'
+                                             : tag + '[' + a.name + ']';
+    }
+  }
+  const cls = Array.from(el.classList).slice(0, 2).map((c) => '.' + cssEscape(c)).join('');
+  return tag + cls;
+};
+const scored = new Map();
+for (const el of Array.from(document.querySelectorAll('body *')).slice(0, 5000)) {
+  const hay = (el.tagName + ' ' + el.id + ' ' + el.className + ' ' +
+               Array.from(el.attributes, (a) => a.name + '=' + a.value).join(' ')).toLowerCase();
+  const score = words.filter((w) => hay.includes(w)).length;
+  if (!score) continue;
+  const sel = selectorOf(el);
+  let count = 0; try { count = document.querySelectorAll(sel).length; } catch (e) { continue; }
+  if (!scored.has(sel) || scored.get(sel)[0] < score) scored.set(sel, [score, count]);
+}
+return Array.from(scored.entries()).sort((a, b) => b[1][0] - a[1][0]).slice(0, limit)
+  .map(([sel, [score, count]]) => [sel, count]);
+"""

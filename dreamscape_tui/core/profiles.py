@@ -73,6 +73,12 @@ class Profile:
     model_label: Selectors = ()  # an element (in the turn) whose text names the model
     model_attribute: str = ""  # the message attribute naming the model that answered
     insert: Literal["paste", "html"] = "paste"  # html: prose as <p>, fences as <pre><code>
+    # The site's own word on the login (the page's markers back it up): a same-origin
+    # endpoint, read as "user" (JSON with a non-empty user when logged in) or "status"
+    # (200 logged in, 401/403 logged out); a bearer token from localStorage if named.
+    session_probe: str = ""
+    session_probe_kind: Literal["", "user", "status"] = ""
+    session_probe_token: str = ""
     paste_limit: int = 0  # longer prompts are attached as a file (0 = no limit)
     settle_s: float = 0.4  # the answer text must stay unchanged this long to be done
 
@@ -102,7 +108,7 @@ CHATGPT = Profile(
     done_marker=('[data-testid="copy-turn-action-button"]', "[data-message-complete]"),
     copy_button=('[data-testid="copy-turn-action-button"]', "button[data-copy-message]"),
     login_wall=('button[data-testid="login-button"]', "button[data-login-button]",
-                "[data-logged-out] button[data-login-button]"),
+                "[data-logged-out]"),
     error_message=('.text-token-text-error, [data-testid="error-message"]',
                    "[data-message-error]"),
     code_block=("pre",),
@@ -114,6 +120,8 @@ CHATGPT = Profile(
             "textarea#mobile-composer-prompt"),
     model_attribute="data-message-model-slug",
     paste_limit=10_000,
+    session_probe="/api/auth/session",
+    session_probe_kind="user",
 )
 
 # Open WebUI 0.8-0.11 (its Svelte source: RichTextInput, MessageInput, ResponseMessage,
@@ -144,6 +152,9 @@ OPENWEBUI = Profile(
     uploading=('button:has([aria-label="Remove File"]) .animate-spin',),
     detect=("#chat-input", "#send-message-button", "#auth-page"),
     insert="html",
+    session_probe="/api/v1/auths/",
+    session_probe_kind="status",
+    session_probe_token="token",
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (CHATGPT, OPENWEBUI)}
@@ -191,3 +202,12 @@ def resolve(name: str, selectors: SelectorsConfig) -> Profile | None:
 def candidates(selectors: SelectorsConfig) -> list[Profile]:
     """The profiles ``auto`` tries on a loaded page, in order, then generic."""
     return [*(with_overrides(p, selectors) for p in PROFILES.values()), generic(selectors)]
+
+
+def probe_says_logged_in(profile: Profile, status: int, body: object) -> bool | None:
+    """What the site's session endpoint says (None: it says nothing we can read)."""
+    if profile.session_probe_kind == "user" and status == 200 and isinstance(body, dict):
+        return bool(body.get("user"))
+    if profile.session_probe_kind == "status" and status in (200, 401, 403):
+        return status == 200
+    return None
