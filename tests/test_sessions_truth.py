@@ -113,3 +113,16 @@ def test_a_challenge_page_is_its_own_error_with_the_remedy(challenge_page: str,
     asked = cli("ask", "--config", config, "hello")
     assert asked.code == 1 and "bot challenge" in asked.err and "openai-api" in asked.err
     assert asked.err.count("\n") == 1 and "Traceback" not in asked.err
+
+
+@browser_test
+def test_the_sites_own_session_endpoint_decides_when_the_page_hides_it(
+        page: ChatServer, tmp_path: Path, cli: Cli) -> None:
+    # a composer and no login marker we know: only /api/auth/session tells the truth
+    page.require_login = page.logged_out_composer = True
+    config = models_only(f"{page.url}?model=practice&dom=classic", tmp_path)
+    with open(config, "a") as fh:
+        fh.write('\n[webchat.selectors]\nlogin_wall = "button.renamed-login"\n')
+    code, row = state(cli, config)
+    assert (code, row["state"]) == (3, "logged_out"), row
+    assert "/api/auth/session" in str(row["detail"])

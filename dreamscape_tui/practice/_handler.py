@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 CONVERSATION_PATH = "/backend-api/conversation"
 ASSET_PREFIX = "/cdn/assets/"
 LOGIN_PATH = "/auth/login"
+AUTH_SESSION_PATH = "/api/auth/session"
 _PACKAGE = "dreamscape_tui.practice"
 _JS = "text/javascript; charset=utf-8"
 _CSS = "text/css; charset=utf-8"
@@ -175,6 +176,9 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
             self._send_page(url.query)
         elif path == "/health":
             self._send_json(200, {"status": "ok", "prompts": len(self.chat.prompts)})
+        elif path == AUTH_SESSION_PATH:  # ChatGPT's own word on the login: a user, or {}
+            logged_in = self.chat.is_logged_in(self._cookies())
+            self._send_json(200, {"user": {"name": "Practice"}} if logged_in else {})
         elif path.startswith(ASSET_PREFIX) and path[len(ASSET_PREFIX) :] in _ASSETS:
             name = path[len(ASSET_PREFIX) :]
             self._send(200, _ASSETS[name], _asset(name))
