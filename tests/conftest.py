@@ -21,9 +21,11 @@ pytest_plugins = ["tests.browser_fixtures"]
 @pytest.fixture(autouse=True)
 def isolated_config_home(tmp_path_factory: pytest.TempPathFactory,
                          monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Keep the developer's real ~/.config/dreamscape out of every test."""
+    """Keep the developer's real ~/.config/dreamscape (and the browser profiles kept in
+    ~/.local/share/dreamscape) out of every test."""
     home = tmp_path_factory.mktemp("xdg")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
     monkeypatch.delenv("DREAMSCAPE_CONFIG", raising=False)
     monkeypatch.delenv("DREAMSCAPE_DEBUG", raising=False)
     yield home

@@ -100,7 +100,7 @@ class OpenAIClient:
         self._attached = self.driver_kind == "local" and bool(sessions.debugger_address)
         self._driver: WebDriver | None = None
         self._profile: Path | None = None
-        self._temp_profile = False
+        self._user_data: proc.UserDataDir | None = None
         self._display = False  # whether this client holds the virtual display
 
     # -- lifecycle ------------------------------------------------------------------
@@ -182,19 +182,21 @@ class OpenAIClient:
         )
 
     def _make_profile(self) -> Path:
-        profile, self._temp_profile = proc.make_profile(self.sessions.profile_dir, self.session_id)
-        self._profile = profile
-        return profile
+        """This session's profile: persistent for a remote home_url, else temporary
+        (see :func:`~dreamscape_tui.core.browser.make_profile`)."""
+        self._user_data = proc.make_profile(self.sessions.profile_dir, self.session_id,
+                                            self.sessions.home_url)
+        self._profile = self._user_data.path
+        return self._profile
 
     def _remove_profile(self) -> None:
-        """Once our browser is gone: delete our temporary profile and let go of the
-        virtual display."""
-        path, temp = self._profile, self._temp_profile
-        self._profile, self._temp_profile = None, False
+        """Once our browser is gone: unlock our profile (deleting it if temporary) and
+        let go of the virtual display."""
+        user_data, self._user_data, self._profile = self._user_data, None, None
         held, self._display = self._display, False
         try:
-            if path is not None and temp:
-                proc.remove_profile(path)
+            if user_data is not None:
+                user_data.release()
         finally:
             if held:
                 display.release_display()
