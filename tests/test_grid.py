@@ -7,6 +7,7 @@ prerequisite is a failure: CI must prove the Grid path.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -20,6 +21,7 @@ from dreamscape_tui.core.events import Event, SessionState
 from dreamscape_tui.core.pool import SessionPool
 from dreamscape_tui.practice import ChatServer, Reply
 from tests.browser_fixtures import browser_configs
+from tests.conftest import Cli
 from tests.grid import Grid, missing_prerequisite, start_grid
 
 pytestmark = pytest.mark.grid
@@ -76,3 +78,32 @@ def test_remote_pool_of_two_answers_and_leaves_no_session_open(
     assert grid.status()["ready"] is True
     assert {"starting", "healthy", "busy", "stopped"} <= {
         e.state for e in events if isinstance(e, SessionState)}
+
+
+@pytest.mark.parametrize("dom", ["transcript", "openwebui"])
+def test_grid_sessions_with_only_models_configured(grid: Grid, practice: ChatServer,
+                                                   tmp_path: Path, cli: Cli, dom: str) -> None:
+    # no home_url: the remote browsers check the model's own page, on every DOM
+    config = tmp_path / "grid.toml"
+    config.write_text(f"""
+[sessions]
+size = 1
+driver = "remote"
+remote_url = "{grid.url}"
+page_load_timeout_s = 10.0
+
+[[models]]
+name = "practice"
+kind = "webchat"
+url = "{practice.url}?model=practice&dom={dom}"
+
+[routing]
+ladder = ["practice"]
+""")
+    result = cli("sessions", "--config", str(config), "--json")
+    assert result.code == 0, result.out + result.err
+    (row,) = json.loads(result.out)["sessions"]
+    assert (row["state"], row["driver"]) == ("healthy", "remote")
+    practice.require_login = True
+    result = cli("sessions", "--config", str(config), "--json")
+    assert (result.code, json.loads(result.out)["sessions"][0]["state"]) == (3, "logged_out")
