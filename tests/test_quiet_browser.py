@@ -224,13 +224,20 @@ def test_attach_mode_changes_nothing_in_the_users_browser(
     sent: list[webdriver.ChromeOptions] = []
 
     class FakeDriver:
+        current_window_handle = "our-tab"
+
         def __init__(self, service: Service, options: webdriver.ChromeOptions) -> None:
             sent.append(options)
             self.service = service
+            self.switch_to = self
+
+        def new_window(self, kind: str) -> None:
+            assert kind == "tab"  # our own tab: the user's tabs are left as they are
 
         def set_page_load_timeout(self, seconds: float) -> None:
             pass
 
+    monkeypatch.setattr(proc, "check_debugger", lambda address: None)
     monkeypatch.setattr(proc, "find_chromedriver", lambda configured: "/bin/true")
     monkeypatch.setattr(webdriver, "Chrome", FakeDriver)
     client.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import ipaddress
+import json
 import logging
 import os
 import re
@@ -19,6 +20,7 @@ import socket
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,7 @@ __all__ = [
     "QuietFilter",
     "SessionHealth",
     "UserDataDir",
+    "check_debugger",
     "chromium_flags",
     "chromium_prefs",
     "driver_env",
@@ -250,6 +253,29 @@ def driver_env(display: str | None = None) -> dict[str, str] | None:
     if len(tmp) + len(_SOCKET_SUFFIX) > _MAX_SOCKET_PATH and os.access("/tmp", os.W_OK):
         changes["TMPDIR"] = "/tmp"
     return {**os.environ, **changes} if changes else None
+
+
+def check_debugger(address: str, timeout_s: float = 5.0) -> None:
+    """Raise SessionUnavailable (one line, with the remedy) unless a Chromium DevTools
+    endpoint answers at ``address`` (``[sessions] debugger_address``, host:port)."""
+    host, sep, port = address.rpartition(":")
+    if not (sep and host and port.isdigit()):
+        raise SessionUnavailable(
+            f"[sessions] debugger_address {address!r} is not host:port (e.g. 127.0.0.1:9222)")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+    try:
+        with opener.open(f"http://{address}/json/version", timeout=timeout_s) as response:
+            info = json.load(response)
+        if not (isinstance(info, dict) and info.get("webSocketDebuggerUrl")):
+            raise ValueError("not a Chromium DevTools endpoint")
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        detail = getattr(reason, "strerror", None) or str(reason) or type(exc).__name__
+        raise SessionUnavailable(
+            f"no Chromium answers at [sessions] debugger_address {address} ({detail}): "
+            f"start yours with --remote-debugging-port={port} (README: \"Your own "
+            f"browser\"), or set debugger_address = \"\" to let dreamscape start its own"
+        ) from None
 
 
 # -- quiet: no traffic but the chat pages ------------------------------------------------

@@ -102,6 +102,7 @@ class OpenAIClient:
         self._profile: Path | None = None
         self._user_data: proc.UserDataDir | None = None
         self._display = False  # whether this client holds the virtual display
+        self._own_tab = ""  # attached: the tab we opened in the user's browser
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -158,9 +159,10 @@ class OpenAIClient:
 
     def _create_local(self) -> WebDriver:
         """A browser we start (on our virtual display if ``headless = "auto"`` chose
-        one), or the user's, attached."""
+        one), or, attached, a tab of our own in the user's browser."""
         screen = None
         if self._attached:
+            proc.check_debugger(self.sessions.debugger_address)  # a clear line, at once
             options = self.attach_options()
         else:
             options = self.launch_options(self._make_profile())
@@ -171,7 +173,15 @@ class OpenAIClient:
             executable_path=proc.find_chromedriver(self.sessions.chromedriver),
             env=proc.driver_env(screen),
         )
-        return webdriver.Chrome(service=service, options=options)
+        driver = webdriver.Chrome(service=service, options=options)
+        if self._attached:  # leave the user's tabs as they are: work in one of our own
+            try:
+                driver.switch_to.new_window("tab")
+                self._own_tab = driver.current_window_handle
+            except BaseException:
+                driver.service.stop()  # never the browser
+                raise
+        return driver
 
     def _create_remote(self) -> WebDriver:
         options = self.launch_options(None)
@@ -224,12 +234,21 @@ class OpenAIClient:
             return False
 
     def quit(self) -> None:
-        """End the driver (also on Grid) and remove our temp profile; never raises."""
+        """End the driver (also on Grid) and remove our temp profile; never raises.
+
+        Attached, only the tab we opened is closed (never the user's last one) and
+        chromedriver stops: the user's browser keeps running, as it was."""
         driver, self._driver = self._driver, None
         if driver is not None:
             pids = [] if self._attached else _process_ids(driver)
             try:
                 if self._attached:
+                    tab, self._own_tab = self._own_tab, ""
+                    with contextlib.suppress(Exception):
+                        tabs = driver.window_handles
+                        if tab in tabs and len(tabs) > 1:
+                            driver.switch_to.window(tab)
+                            driver.close()
                     driver.service.stop()  # type: ignore[attr-defined]  # leave the browser
                 else:
                     driver.quit()
