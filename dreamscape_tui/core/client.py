@@ -34,7 +34,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from dreamscape_tui.core import browser as proc
 from dreamscape_tui.core import chatpage as chat
-from dreamscape_tui.core import display, pagejs, profiles
+from dreamscape_tui.core import display, pagecheck
 from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.browser import SessionHealth
 from dreamscape_tui.core.chatflow import ChatFlow, Limits
@@ -48,6 +48,7 @@ from dreamscape_tui.core.errors import (
     SessionExpired,
     SessionUnavailable,
 )
+from dreamscape_tui.core.pagecheck import PageInspection
 from dreamscape_tui.core.profiles import Profile
 
 __all__ = ["OpenAIClient", "SessionHealth"]
@@ -286,29 +287,15 @@ class OpenAIClient:
 
     # -- page helpers -----------------------------------------------------------------
 
-    def _flow(self, driver: WebDriver, profile: Profile) -> ChatFlow:
-        return ChatFlow(_Tab(driver, remote=self.driver_kind == "remote"), profile,
-                        self.session_id)
+    def _tab(self, driver: WebDriver) -> _Tab:
+        return _Tab(driver, remote=self.driver_kind == "remote")
 
-    def _dom_profile(self, driver: WebDriver, name: str, until: float) -> Profile:
-        """The DOM profile for the loaded page: the model's, or detected (``auto``).
-
-        Detection waits for the page to render one profile's composer or login wall;
-        a page that matches none is driven by ``[webchat.selectors]`` (generic).
-        """
-        selectors = self.webchat.selectors
-        chosen = profiles.resolve(name, selectors)
-        if chosen is not None:
-            return chosen
-        found = profiles.candidates(selectors)
-        probes = [[p.name, [*p.detect, *p.login_wall]] for p in found if p.detect]
-        while True:
-            detected = driver.execute_script(pagejs.DETECT_JS, probes)
-            if detected:
-                return next(p for p in found if p.name == detected)
-            if time.monotonic() >= until or str(driver.current_url).startswith("chrome-error:"):
-                return found[-1]
-            time.sleep(POLL_S)
+    def _load(self, url: str, profile: str, until: float) -> tuple[_Tab, Profile]:
+        """Load ``url`` and find its DOM profile (the model's, or detected: ``auto``)."""
+        driver = self._require()
+        self._navigate(driver, url)
+        tab = self._tab(driver)
+        return tab, pagecheck.detect_profile(tab, profile, self.webchat.selectors, until)
 
     def _navigate(self, driver: WebDriver, url: str) -> None:
         """Load ``url``; a navigation failure is a PageError naming the URL."""
@@ -338,30 +325,31 @@ class OpenAIClient:
 
         try:
             with self._translate("validating the session"):
-                driver = self._require()
+                until = time.monotonic() + self.sessions.page_load_timeout_s
                 try:
-                    self._navigate(driver, target)
+                    tab, profile = self._load(target, "auto", until)
                 except PageError as exc:  # connection refused, DNS, timeout
                     return health("unreachable", str(exc))
-                until = time.monotonic() + self.sessions.page_load_timeout_s
-                profile = self._dom_profile(driver, "auto", until)
-                page = self._flow(driver, profile).poll(
-                    lambda p: p.input or p.wall or p.unreachable or p.challenge, until)
+                state, detail = pagecheck.health(tab, profile, target, until)
         except ModelError as exc:
             return health("error", str(exc))
-        if page is None:
-            return health(
-                "error",
-                f"neither prompt_input {profile.selector('prompt_input')!r} nor login_wall "
-                f"{profile.selector('login_wall')!r} found on {target} (profile {profile.name})",
-            )
-        if page.unreachable:
-            return health("unreachable", f"could not load {target}: {chat.net_error(page)}")
-        if page.challenge:
-            return health("error", challenge_message(target))
-        if page.wall:
-            return health("logged_out", f"login wall shown ({profile.selector('login_wall')!r})")
-        return health("healthy", "")
+        return health(state, detail)
+
+    def inspect_page(self, url: str, profile: str = "auto", *,
+                     after_answer: bool = False) -> PageInspection:
+        """Report a page's profile, health and every selector (doctor): ``url`` freshly
+        loaded, or (``after_answer``) the page as an answer just left it."""
+        with self._translate("inspecting the page"):
+            until = time.monotonic() + self.sessions.page_load_timeout_s
+            if after_answer:
+                tab = self._tab(self._require())
+                found = pagecheck.detect_profile(tab, profile, self.webchat.selectors, until)
+            else:
+                tab, found = self._load(url, profile, until)
+            state, detail = pagecheck.health(tab, found, url, until)
+            required = pagecheck.answer_roles(found) if after_answer else pagecheck.IDLE_ROLES
+            roles = pagecheck.inspect_roles(tab, found, required)
+        return PageInspection(found.name, state, detail, roles, required)
 
     # -- cookies ----------------------------------------------------------------------
 
@@ -421,10 +409,8 @@ class OpenAIClient:
         deadline = started + timeout_s
         load_s = self.sessions.page_load_timeout_s
         with self._translate("submitting a prompt"):
-            driver = self._require()
-            self._navigate(driver, model_url)
-            chosen = self._dom_profile(driver, profile, min(deadline, time.monotonic() + load_s))
-            flow = self._flow(driver, chosen)
+            tab, chosen = self._load(model_url, profile, min(deadline, time.monotonic() + load_s))
+            flow = ChatFlow(tab, chosen, self.session_id)
             before = self._wait_for_composer(flow, model_url, deadline)
             limits = Limits(deadline=deadline, timeout_s=timeout_s,
                             start_s=self.webchat.stream_start_timeout_s, load_s=load_s)
@@ -444,7 +430,7 @@ class OpenAIClient:
         if page.unreachable:
             raise PageError(f"could not load {url}: {chat.net_error(page)}")
         if page.challenge:
-            raise ChallengeShown(challenge_message(url))
+            raise ChallengeShown(pagecheck.challenge_message(url))
         if page.wall:
             raise SessionExpired(
                 f"session {self.session_id} is logged out: the page shows its login wall "
@@ -452,13 +438,6 @@ class OpenAIClient:
                 "`dreamscape login`"
             )
         return page
-
-
-def challenge_message(url: str) -> str:
-    """One line for a bot challenge, with the remedies (never a workaround)."""
-    return (f"{url} showed a bot challenge (\"Just a moment...\") instead of the chat: "
-            "drive your own logged-in browser ([sessions] debugger_address) or use the "
-            "provider's API (kind = \"openai-api\")")
 
 
 class _Tab:
@@ -470,6 +449,10 @@ class _Tab:
 
     def script(self, js: str, *args: Any) -> Any:
         return self.driver.execute_script(js, *args)
+
+    def async_script(self, js: str, timeout_s: float, *args: Any) -> Any:
+        self.driver.set_script_timeout(timeout_s)
+        return self.driver.execute_async_script(js, *args)
 
     def upload(self, selectors: Sequence[str], path: str) -> bool:
         """Give ``path`` to the page's file input (uploaded to the node on Grid)."""
