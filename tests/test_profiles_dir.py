@@ -22,9 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from dreamscape_tui.core import browser as proc
-from dreamscape_tui.core.browser import is_loopback_url, make_profile, profile_parent
 from dreamscape_tui.core.client import OpenAIClient
+from dreamscape_tui.core.userdata import is_loopback_url, make_profile, profile_parent
 from dreamscape_tui.practice import ChatServer
 from tests.browser_fixtures import CHROMIUM, browser_configs, browser_test
 
@@ -74,7 +73,7 @@ def test_a_persistent_profile_is_private_kept_and_never_shared(
     assert stat.S_IMODE(first.path.parent.stat().st_mode) == 0o700
     # A second user of the same profile while the first holds it (another dreamscape
     # process, here another client) gets a temporary profile and a warning.
-    with caplog.at_level(logging.WARNING, logger="dreamscape_tui.core.browser"):
+    with caplog.at_level(logging.WARNING, logger="dreamscape_tui.core.userdata"):
         second = make_profile("", "s1", "https://chat.example/")
     assert second.temporary and second.path != first.path
     assert f"in use by dreamscape process {os.getpid()}" in caplog.text
@@ -93,7 +92,7 @@ def test_a_profile_chromium_holds_on_another_host_is_not_used(
     path = data_home / "dreamscape" / "profiles" / "s1"
     path.mkdir(parents=True)
     (path / "SingletonLock").symlink_to("elsewhere.example-4242")
-    with caplog.at_level(logging.WARNING, logger="dreamscape_tui.core.browser"):
+    with caplog.at_level(logging.WARNING, logger="dreamscape_tui.core.userdata"):
         profile = make_profile("", "s1", "https://chat.example/")
     assert profile.temporary and "a Chromium on elsewhere.example" in caplog.text
     profile.release()
@@ -198,6 +197,6 @@ def test_a_profile_a_running_chromium_uses_is_left_to_it(
 def test_the_demo_and_tests_keep_temporary_profiles(practice: ChatServer,
                                                     data_home: Path) -> None:
     sessions, _ = browser_configs(practice)
-    assert proc.profile_parent(sessions.profile_dir, sessions.home_url) is None
+    assert profile_parent(sessions.profile_dir, sessions.home_url) is None
     remote = dataclasses.replace(sessions, home_url="https://chatgpt.com/")
-    assert proc.profile_parent(remote.profile_dir, remote.home_url) is not None
+    assert profile_parent(remote.profile_dir, remote.home_url) is not None

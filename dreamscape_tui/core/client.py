@@ -34,7 +34,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from dreamscape_tui.core import browser as proc
 from dreamscape_tui.core import chatpage as chat
-from dreamscape_tui.core import display, pagecheck
+from dreamscape_tui.core import display, pagecheck, userdata
 from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.browser import SessionHealth
 from dreamscape_tui.core.chatflow import ChatFlow, Limits
@@ -101,7 +101,7 @@ class OpenAIClient:
         self._attached = self.driver_kind == "local" and bool(sessions.debugger_address)
         self._driver: WebDriver | None = None
         self._profile: Path | None = None
-        self._user_data: proc.UserDataDir | None = None
+        self._user_data: userdata.UserDataDir | None = None
         self._display = False  # whether this client holds the virtual display
         self._own_tab = ""  # attached: the tab we opened in the user's browser
 
@@ -194,9 +194,9 @@ class OpenAIClient:
 
     def _make_profile(self) -> Path:
         """This session's profile: persistent for a remote home_url, else temporary
-        (see :func:`~dreamscape_tui.core.browser.make_profile`)."""
-        self._user_data = proc.make_profile(self.sessions.profile_dir, self.session_id,
-                                            self.sessions.home_url)
+        (see :func:`~dreamscape_tui.core.userdata.make_profile`)."""
+        self._user_data = userdata.make_profile(self.sessions.profile_dir, self.session_id,
+                                                self.sessions.home_url)
         self._profile = self._user_data.path
         return self._profile
 
