@@ -66,7 +66,8 @@ def login_in_browser(config: Config) -> list[dict[str, object]]:
     """Open a visible browser on home_url and wait until the user has logged in."""
     sessions = visible_sessions(config.sessions)
     client = OpenAIClient(sessions, config.webchat, session_id="login")
-    screen = display.acquire_display() if sessions.headless == "auto" else ""
+    on_xvfb = not sessions.debugger_address and display.browser_mode(sessions.headless) == "xvfb"
+    screen = display.acquire_display() if on_xvfb else ""
     try:
         client.start()
         if screen:
