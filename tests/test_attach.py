@@ -12,117 +12,30 @@ user's browser is still running and still answers on its debug port.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import signal
 import socket
-import subprocess
 import time
-import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import websocket
 
 from dreamscape_tui.core import browser as proc
 from dreamscape_tui.core.client import OpenAIClient
 from dreamscape_tui.core.errors import SessionUnavailable
 from dreamscape_tui.core.pool import SessionPool
 from dreamscape_tui.practice import ChatServer, Reply
-from tests.browser_fixtures import CHROMIUM, browser_configs, browser_test
+from tests.browser_fixtures import browser_configs, browser_test
 from tests.conftest import Cli
-
-USER_FLAGS = (
-    "--headless=new",
-    "--no-first-run",
-    # The test's own guard, not part of attach mode: this browser runs without our quiet
-    # flags, like a user's, so everything not on loopback goes to a port nothing
-    # listens on and no test traffic leaves the machine.
-    "--proxy-server=http://127.0.0.1:1",
-)
+from tests.user_browser import USER_FLAGS, user_chromium
 
 DEBIAN_WRAPPER_FLAGS = {"--no-default-browser-check", "--disable-dev-shm-usage"}
 """Flags Debian's /usr/bin/chromium adds itself (/etc/chromium.d): on the user's command
 line whoever starts the browser, so they prove nothing either way."""
 
-START_TIMEOUT_S = 20.0
-
-
-@dataclass
-class UserBrowser:
-    """A Chromium started the way the README tells a user to start theirs."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def devtools(self, path: str) -> Any:
-        """GET a DevTools HTTP endpoint (``/json/version``, ``/json/list``)."""
-        with urllib.request.urlopen(f"http://{self.address}{path}", timeout=5) as response:
-            return json.load(response)
-
-    def tabs(self) -> list[tuple[str, str]]:
-        """(id, url) of every open tab."""
-        return sorted((t["id"], t["url"]) for t in self.devtools("/json/list")
-                      if t["type"] == "page")
-
-    def click(self, url_part: str, selector: str) -> None:
-        """Click ``selector`` in the tab whose URL contains ``url_part`` (the user's hand),
-        once the page shows it."""
-        tab = next(t for t in self.devtools("/json/list") if url_part in t["url"])
-        ws = websocket.create_connection(tab["webSocketDebuggerUrl"], timeout=10,
-                                         suppress_origin=True)
-        click = (f"(() => {{ const b = document.querySelector({json.dumps(selector)});"
-                 " if (b) b.click(); return Boolean(b); })()")
-        try:
-            for call in range(1, 200):
-                ws.send(json.dumps({"id": call, "method": "Runtime.evaluate",
-                                    "params": {"expression": click, "returnByValue": True}}))
-                reply: dict[str, Any] = {}
-                while reply.get("id") != call:
-                    reply = json.loads(ws.recv())
-                if reply.get("result", {}).get("result", {}).get("value") is True:
-                    return
-                time.sleep(0.05)
-            raise AssertionError(f"{selector} never showed in {tab['url']}")
-        finally:
-            ws.close()
-
-
 def start_time(pid: int) -> int:
     """The process's start time (clock ticks after boot): with the pid, its identity."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
         return int(fh.read().rsplit(")", 1)[1].split()[19])
-
-
-@contextlib.contextmanager
-def user_chromium(profile: Path, url: str) -> Iterator[UserBrowser]:
-    """Start Chromium on ``url`` with a debug port Chromium picks (read back from the
-    ``DevToolsActivePort`` file in its profile); kill it, whatever happens."""
-    args = [CHROMIUM, *USER_FLAGS, "--remote-debugging-port=0", f"--user-data-dir={profile}"]
-    if os.geteuid() == 0:
-        args.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-    process = subprocess.Popen([*args, url], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not (port_file.exists() and port_file.read_text().count("\n") >= 1):
-            assert process.poll() is None, f"Chromium exited with {process.returncode}"
-            assert time.monotonic() < deadline, "Chromium wrote no DevToolsActivePort"
-            time.sleep(0.05)
-        yield UserBrowser(process, int(port_file.read_text().splitlines()[0]))
-    finally:
-        with contextlib.suppress(OSError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
 
 
 def wait_for(condition: Any, timeout: float = 10.0) -> None:

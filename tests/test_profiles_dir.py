@@ -12,12 +12,10 @@ import contextlib
 import dataclasses
 import logging
 import os
-import signal
 import socket
 import stat
-import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,8 @@ import pytest
 from dreamscape_tui.core.client import OpenAIClient
 from dreamscape_tui.core.userdata import is_loopback_url, make_profile, profile_parent
 from dreamscape_tui.practice import ChatServer
-from tests.browser_fixtures import CHROMIUM, browser_configs, browser_test
+from tests.browser_fixtures import browser_configs, browser_test
+from tests.user_browser import user_chromium
 
 
 @pytest.fixture
@@ -114,10 +113,13 @@ def test_a_loopback_site_gets_a_temporary_profile(data_home: Path) -> None:
 # -- with a real browser -----------------------------------------------------------------
 
 
-def remote_looking(server: ChatServer) -> tuple[str, tuple[str, ...]]:
-    """The practice page as ``http://chat.test:PORT/`` and the Chromium flag that gets there."""
-    return (f"http://chat.test:{server.port}/",
-            ("--host-resolver-rules=MAP chat.test 127.0.0.1",))
+def session_s1(server: ChatServer) -> tuple[str, Callable[[], OpenAIClient]]:
+    """The practice page as ``http://chat.test:PORT/``, and a maker of session s1's client
+    on it (its Chromium told that chat.test is 127.0.0.1)."""
+    site = f"http://chat.test:{server.port}/"
+    sessions, webchat = browser_configs(server, home_url=site)
+    flags = ("--host-resolver-rules=MAP chat.test 127.0.0.1",)
+    return site, lambda: OpenAIClient(sessions, webchat, session_id="s1", extra_args=flags)
 
 
 @contextlib.contextmanager
@@ -133,13 +135,8 @@ def started(client: OpenAIClient) -> Iterator[OpenAIClient]:
 def test_a_cookie_survives_a_restart_in_the_sessions_own_profile(
     practice: ChatServer, data_home: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    site, flags = remote_looking(practice)
-    sessions, webchat = browser_configs(practice, home_url=site)
+    site, client = session_s1(practice)
     profile = data_home / "dreamscape" / "profiles" / "s1"
-
-    def client() -> OpenAIClient:
-        return OpenAIClient(sessions, webchat, session_id="s1", extra_args=flags)
-
     with started(client()) as first:
         assert first.profile_dir == profile
         assert first.validate_session().state == "healthy"
@@ -167,31 +164,14 @@ def test_a_profile_a_running_chromium_uses_is_left_to_it(
     practice: ChatServer, data_home: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
     """E.g. the user opened the profile by hand to log in, and it is still open."""
-    site, flags = remote_looking(practice)
-    sessions, webchat = browser_configs(practice, home_url=site)
+    _, s1 = session_s1(practice)
     profile = data_home / "dreamscape" / "profiles" / "s1"
-    profile.mkdir(parents=True)
-    args = [CHROMIUM, "--headless=new", "--no-first-run", f"--user-data-dir={profile}",
-            "--proxy-server=http://127.0.0.1:1", "about:blank"]  # nothing leaves the machine
-    if os.geteuid() == 0:
-        args.insert(1, "--no-sandbox")
-    user = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    try:
-        deadline = time.monotonic() + 20
-        while not (profile / "SingletonLock").is_symlink():
-            assert time.monotonic() < deadline and user.poll() is None
-            time.sleep(0.05)
-        with caplog.at_level(logging.WARNING), started(
-                OpenAIClient(sessions, webchat, session_id="s1", extra_args=flags)) as client:
+    with user_chromium(profile, "about:blank") as user:
+        with caplog.at_level(logging.WARNING), started(s1()) as client:
             assert client.profile_dir is not None and client.profile_dir != profile
-            assert f"in use by Chromium process {user.pid}" in caplog.text
+            assert f"in use by Chromium process {user.process.pid}" in caplog.text
             assert client.validate_session().state == "healthy"
-        assert user.poll() is None  # theirs, untouched
-    finally:
-        with contextlib.suppress(OSError):
-            os.killpg(user.pid, signal.SIGKILL)
-        user.wait(10)
+        assert user.process.poll() is None  # theirs, untouched
 
 
 def test_the_demo_and_tests_keep_temporary_profiles(practice: ChatServer,
