@@ -117,6 +117,36 @@ def chat_client(chat_server: ChatServer) -> Iterator[OpenAIClient]:
         client.quit()
 
 
+def webchat_config_file(tmp_path: Path, url: str, extra: str = "", home: str = "") -> str:
+    """A config file with one webchat model at ``url`` and test-sized timeouts.
+
+    ``extra`` goes inside ``[webchat]`` (e.g. a ``[webchat.selectors]`` table);
+    ``home`` sets ``home_url`` (default: none, so the model's own page is checked).
+    """
+    path = tmp_path / "webchat.toml"
+    home_line = f'home_url = "{home}"' if home else ""
+    path.write_text(f"""
+[sessions]
+size = 1
+page_load_timeout_s = 5.0
+{home_line}
+
+[webchat]
+stream_start_timeout_s = 5.0
+{extra}
+
+[[models]]
+name = "practice"
+kind = "webchat"
+url = "{url}"
+timeout_s = 20.0
+
+[routing]
+ladder = ["practice"]
+""")
+    return str(path)
+
+
 @pytest.fixture
 def practice(chat_server: ChatServer) -> Iterator[ChatServer]:
     """The shared server, clean: no prompts, no queued replies, no login required."""

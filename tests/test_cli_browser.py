@@ -15,33 +15,14 @@ import pytest
 
 from dreamscape_tui.core import display
 from dreamscape_tui.practice import SESSION_COOKIE_NAME, ChatServer, Reply
-from tests.browser_fixtures import browser_test
+from tests.browser_fixtures import browser_test, webchat_config_file
 from tests.conftest import Cli
 
 
 def config_for(server: ChatServer, tmp_path: Path, extra: str = "",
                home: str | None = None) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(f"""
-[sessions]
-size = 1
-home_url = "{home or server.url}"
-page_load_timeout_s = 5.0
-
-[webchat]
-stream_start_timeout_s = 5.0
-{extra}
-
-[[models]]
-name = "practice"
-kind = "webchat"
-url = "{server.url}?model=practice-4o"
-timeout_s = 20.0
-
-[routing]
-ladder = ["practice"]
-""")
-    return path
+    return Path(webchat_config_file(tmp_path, f"{server.url}?model=practice-4o", extra,
+                                    home or server.url))
 
 
 @pytest.fixture

@@ -3,55 +3,28 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from dreamscape_tui.commands.doctor import PROBE_CODE
 from dreamscape_tui.practice import ChatServer, Reply
-from tests.browser_fixtures import browser_test
+from tests.browser_fixtures import browser_test, webchat_config_file
 from tests.conftest import Cli
 
 DOMS = ("classic", "codemirror", "transcript", "openwebui")
 
 
 def config(server: ChatServer, tmp_path: Path, dom: str, extra: str = "") -> str:
-    path = tmp_path / "doctor.toml"
-    path.write_text(f"""
-[sessions]
-size = 1
-page_load_timeout_s = 5.0
-
-[webchat]
-stream_start_timeout_s = 5.0
-{extra}
-
-[[models]]
-name = "practice"
-kind = "webchat"
-url = "{server.url}?model=practice&dom={dom}"
-timeout_s = 20.0
-
-[routing]
-ladder = ["practice"]
-""")
-    return str(path)
-
-
-@pytest.fixture
-def page(chat_server: ChatServer) -> Iterator[ChatServer]:
-    chat_server.reset()
-    yield chat_server
-    chat_server.reset()
+    return webchat_config_file(tmp_path, f"{server.url}?model=practice&dom={dom}", extra)
 
 
 @browser_test
 @pytest.mark.parametrize("dom", DOMS)
 def test_a_matching_page_is_healthy_and_the_probe_code_comes_back(
-        page: ChatServer, tmp_path: Path, cli: Cli, dom: str) -> None:
-    page.queue(Reply(text=f"```python\n{PROBE_CODE}\n```"))
-    result = cli("doctor", "--config", config(page, tmp_path, dom), "--probe", "--json")
+        practice: ChatServer, tmp_path: Path, cli: Cli, dom: str) -> None:
+    practice.queue(Reply(text=f"```python\n{PROBE_CODE}\n```"))
+    result = cli("doctor", "--config", config(practice, tmp_path, dom), "--probe", "--json")
     assert result.code == 0, result.out + result.err
     (report,) = json.loads(result.out)["models"]
     assert report["profile"] == ("openwebui" if dom == "openwebui" else "chatgpt")
@@ -62,10 +35,10 @@ def test_a_matching_page_is_healthy_and_the_probe_code_comes_back(
 
 
 @browser_test
-def test_a_missing_selector_is_named_with_look_alikes(page: ChatServer, tmp_path: Path,
+def test_a_missing_selector_is_named_with_look_alikes(practice: ChatServer, tmp_path: Path,
                                                       cli: Cli) -> None:
     drifted = '[webchat.selectors]\nprompt_input = "#renamed-prompt"'
-    result = cli("doctor", "--config", config(page, tmp_path, "classic", drifted))
+    result = cli("doctor", "--config", config(practice, tmp_path, "classic", drifted))
     assert result.code == 3
     assert "prompt_input       MISSING  tried #renamed-prompt" in result.out
     assert "#prompt-textarea" in result.out  # the look-alike a user should try
@@ -73,10 +46,10 @@ def test_a_missing_selector_is_named_with_look_alikes(page: ChatServer, tmp_path
 
 
 @browser_test
-def test_a_logged_out_page_needs_attention(page: ChatServer, tmp_path: Path,
+def test_a_logged_out_page_needs_attention(practice: ChatServer, tmp_path: Path,
                                            cli: Cli) -> None:
-    page.require_login = True
-    result = cli("doctor", "--config", config(page, tmp_path, "transcript"), "--json")
+    practice.require_login = True
+    result = cli("doctor", "--config", config(practice, tmp_path, "transcript"), "--json")
     assert result.code == 3
     (report,) = json.loads(result.out)["models"]
     assert report["state"] == "logged_out"

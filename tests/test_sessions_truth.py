@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from dreamscape_tui.practice import ChatServer
-from tests.browser_fixtures import browser_test
+from tests.browser_fixtures import browser_test, webchat_config_file
 from tests.conftest import Cli
 
 DOMS = ("classic", "codemirror", "transcript", "openwebui")
@@ -26,29 +26,7 @@ CHALLENGE = (b"<!doctype html><html><head><title>Just a moment...</title></head>
 
 
 def models_only(url: str, tmp_path: Path) -> str:
-    path = tmp_path / "models.toml"
-    path.write_text(f"""
-[sessions]
-size = 1
-page_load_timeout_s = 5.0
-
-[[models]]
-name = "practice"
-kind = "webchat"
-url = "{url}"
-timeout_s = 20.0
-
-[routing]
-ladder = ["practice"]
-""")
-    return str(path)
-
-
-@pytest.fixture
-def page(chat_server: ChatServer) -> Iterator[ChatServer]:
-    chat_server.reset()
-    yield chat_server
-    chat_server.reset()
+    return webchat_config_file(tmp_path, url)
 
 
 def state(cli: Cli, config: str) -> tuple[int, dict[str, object]]:
@@ -59,21 +37,21 @@ def state(cli: Cli, config: str) -> tuple[int, dict[str, object]]:
 
 @browser_test
 @pytest.mark.parametrize("dom", DOMS)
-def test_health_and_login_on_the_models_own_site(page: ChatServer, tmp_path: Path,
+def test_health_and_login_on_the_models_own_site(practice: ChatServer, tmp_path: Path,
                                                  cli: Cli, dom: str) -> None:
-    config = models_only(f"{page.url}?model=practice&dom={dom}", tmp_path)
+    config = models_only(f"{practice.url}?model=practice&dom={dom}", tmp_path)
     code, row = state(cli, config)
     assert (code, row["state"]) == (0, "healthy"), row
 
-    page.require_login = True
+    practice.require_login = True
     code, row = state(cli, config)
     assert (code, row["state"]) == (3, "logged_out")
 
-    page.logged_out_composer = True  # a working composer does not make it logged in
+    practice.logged_out_composer = True  # a working composer does not make it logged in
     code, row = state(cli, config)
     assert (code, row["state"]) == (3, "logged_out"), row
 
-    cookie = page.session_cookie()
+    cookie = practice.session_cookie()
     exported = tmp_path / "cookies.json"
     exported.write_text(json.dumps([{"name": cookie["name"], "value": cookie["value"],
                                      "domain": "127.0.0.1", "path": "/", "secure": True,
@@ -117,10 +95,10 @@ def test_a_challenge_page_is_its_own_error_with_the_remedy(challenge_page: str,
 
 @browser_test
 def test_the_sites_own_session_endpoint_decides_when_the_page_hides_it(
-        page: ChatServer, tmp_path: Path, cli: Cli) -> None:
+        practice: ChatServer, tmp_path: Path, cli: Cli) -> None:
     # a composer and no login marker we know: only /api/auth/session tells the truth
-    page.require_login = page.logged_out_composer = True
-    config = models_only(f"{page.url}?model=practice&dom=classic", tmp_path)
+    practice.require_login = practice.logged_out_composer = True
+    config = models_only(f"{practice.url}?model=practice&dom=classic", tmp_path)
     with open(config, "a") as fh:
         fh.write('\n[webchat.selectors]\nlogin_wall = "button.renamed-login"\n')
     code, row = state(cli, config)

@@ -40,6 +40,12 @@ DIFF = (
 WHOLE = "The whole file:\n\n```python\n" + FIXED + "```\n\n- fixed **the** greeting"
 
 
+def drift(client: OpenAIClient, **selectors: str) -> None:
+    """The page "changed": these roles' selectors now match nothing."""
+    client.webchat = replace(client.webchat,
+                             selectors=replace(client.webchat.selectors, **selectors))
+
+
 @pytest.fixture
 def ask(client: OpenAIClient, practice: ChatServer) -> Iterator[object]:
     def run(dom: str, text: str, prompt: str = "fix it", **reply: object) -> object:
@@ -66,13 +72,8 @@ def test_every_edit_format_parses_from_what_the_browser_read(ask: object, dom: s
 @pytest.mark.parametrize("dom", DOMS)
 def test_without_a_copy_action_the_dom_walk_keeps_code_exact_and_drops_chrome(
         client: OpenAIClient, ask: object, dom: str) -> None:
-    webchat = client.webchat
-    client.webchat = replace(webchat, selectors=replace(webchat.selectors,
-                                                        copy_button="button.not-here"))
-    try:
-        answer = ask(dom, SEARCH_REPLACE)  # type: ignore[operator]
-    finally:
-        client.webchat = webchat
+    drift(client, copy_button="button.not-here")  # the client fixture restores it
+    answer = ask(dom, SEARCH_REPLACE)  # type: ignore[operator]
     assert list(answer.code_blocks) == [b.code for b in fenced_blocks(SEARCH_REPLACE)]
     assert "pkg/greet.py\n\n```python\n<<<<<<< SEARCH" in answer.text
     for chrome in ("Copy code", "Copy", "Collapse", "Run", "Save", "⌄"):
@@ -108,14 +109,9 @@ def test_a_reasoning_answer_is_read_whole_past_its_preamble(ask: object, dom: st
 @pytest.mark.parametrize("dom", DOMS)
 def test_a_vanished_stop_selector_is_selector_missing_not_a_partial_answer(
         client: OpenAIClient, ask: object, dom: str) -> None:
-    webchat = client.webchat
-    client.webchat = replace(webchat, selectors=replace(webchat.selectors,
-                                                        stop_button="button.renamed-stop"))
-    try:
-        with pytest.raises(SelectorMissing, match="stop_button"):
-            ask(dom, WHOLE, chunk_chars=8, chunk_delay_s=0.1)  # type: ignore[operator]
-    finally:
-        client.webchat = webchat
+    drift(client, stop_button="button.renamed-stop")
+    with pytest.raises(SelectorMissing, match="stop_button"):
+        ask(dom, WHOLE, chunk_chars=8, chunk_delay_s=0.1)  # type: ignore[operator]
 
 
 @browser_test
