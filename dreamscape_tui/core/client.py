@@ -10,15 +10,16 @@ answer is done when the stop button has appeared and is gone again (never "the t
 stopped changing": answers pause for seconds); code is read from ``pre code``; error
 elements become typed errors. Every wait polls one small script per tick with
 ``WebDriverWait``, so there are no fixed sleeps and each tick costs one round trip.
+None of those steps needs a selenium type: they run in the client's base,
+:class:`~dreamscape_tui.core.pagesession.PageSession`, and the page modules it uses;
+here only the WebDriver remains.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -35,20 +36,10 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from dreamscape_tui.core import browser as proc
 from dreamscape_tui.core import chatpage as chat
 from dreamscape_tui.core import display, pagecheck, userdata
-from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.browser import SessionHealth
-from dreamscape_tui.core.chatflow import ChatFlow, Limits
-from dreamscape_tui.core.chatpage import PageState
 from dreamscape_tui.core.config import SessionsConfig, WebchatConfig
-from dreamscape_tui.core.errors import (
-    ChallengeShown,
-    ModelError,
-    PageError,
-    SelectorMissing,
-    SessionExpired,
-    SessionUnavailable,
-)
-from dreamscape_tui.core.pagecheck import PageInspection
+from dreamscape_tui.core.errors import ModelError, PageError, SessionUnavailable
+from dreamscape_tui.core.pagesession import PageSession
 from dreamscape_tui.core.profiles import Profile
 
 __all__ = ["OpenAIClient", "SessionHealth"]
@@ -74,8 +65,10 @@ def _first_line(exc: BaseException) -> str:
     return (text or type(exc).__name__).strip().splitlines()[0][:300]
 
 
-class OpenAIClient:
-    """One browser session on a chat web page: start it, ask it, check it, quit it."""
+class OpenAIClient(PageSession):
+    """One browser session on a chat web page: start it, ask it, check it, quit it.
+
+    Checking and asking are :class:`PageSession`'s; this class gives it the tab."""
 
     def __init__(
         self,
@@ -290,6 +283,9 @@ class OpenAIClient:
     def _tab(self, driver: WebDriver) -> _Tab:
         return _Tab(driver, remote=self.driver_kind == "remote")
 
+    def _current_tab(self) -> _Tab:
+        return self._tab(self._require())
+
     def _load(self, url: str, profile: str, until: float) -> tuple[_Tab, Profile]:
         """Load ``url`` and find its DOM profile (the model's, or detected: ``auto``)."""
         driver = self._require()
@@ -312,44 +308,6 @@ class OpenAIClient:
             if proc.looks_dead(line):
                 raise
             raise PageError(f"could not load {url}: {line}") from exc
-
-    # -- health -----------------------------------------------------------------------
-
-    def validate_session(self, url: str | None = None) -> SessionHealth:
-        """Load ``url`` (default home_url) once and say whether a prompt could be sent."""
-        target = url or self.sessions.home_url
-        started = time.monotonic()
-
-        def health(state: Any, detail: str) -> SessionHealth:
-            return SessionHealth(state, (time.monotonic() - started) * 1000.0, detail)
-
-        try:
-            with self._translate("validating the session"):
-                until = time.monotonic() + self.sessions.page_load_timeout_s
-                try:
-                    tab, profile = self._load(target, "auto", until)
-                except PageError as exc:  # connection refused, DNS, timeout
-                    return health("unreachable", str(exc))
-                state, detail = pagecheck.health(tab, profile, target, until)
-        except ModelError as exc:
-            return health("error", str(exc))
-        return health(state, detail)
-
-    def inspect_page(self, url: str, profile: str = "auto", *,
-                     after_answer: bool = False) -> PageInspection:
-        """Report a page's profile, health and every selector (doctor): ``url`` freshly
-        loaded, or (``after_answer``) the page as an answer just left it."""
-        with self._translate("inspecting the page"):
-            until = time.monotonic() + self.sessions.page_load_timeout_s
-            if after_answer:
-                tab = self._tab(self._require())
-                found = pagecheck.detect_profile(tab, profile, self.webchat.selectors, until)
-            else:
-                tab, found = self._load(url, profile, until)
-            state, detail = pagecheck.health(tab, found, url, until)
-            required = pagecheck.answer_roles(found) if after_answer else pagecheck.IDLE_ROLES
-            roles = pagecheck.inspect_roles(tab, found, required)
-        return PageInspection(found.name, state, detail, roles, required)
 
     # -- cookies ----------------------------------------------------------------------
 
@@ -392,52 +350,6 @@ class OpenAIClient:
         """Forget the current site's cookies (log this session out of it)."""
         with self._translate("deleting cookies"):
             self._require().delete_all_cookies()
-
-    # -- prompts ----------------------------------------------------------------------
-
-    def get_chatgpt_response(
-        self, prompt: str, model_url: str = "https://chatgpt.com/", timeout_s: float = 300.0
-    ) -> Answer:
-        """The audit's name for :meth:`submit_prompt`, kept for callers that know it."""
-        return self.submit_prompt(prompt, model_url, timeout_s=timeout_s)
-
-    def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0,
-                      profile: str = "auto") -> Answer:
-        """Send ``prompt`` on the page at ``model_url`` and return the finished answer,
-        driving the page with the DOM ``profile`` (``auto``: detected on the page)."""
-        started = time.monotonic()
-        deadline = started + timeout_s
-        load_s = self.sessions.page_load_timeout_s
-        with self._translate("submitting a prompt"):
-            tab, chosen = self._load(model_url, profile, min(deadline, time.monotonic() + load_s))
-            flow = ChatFlow(tab, chosen, self.session_id)
-            before = self._wait_for_composer(flow, model_url, deadline)
-            limits = Limits(deadline=deadline, timeout_s=timeout_s,
-                            start_s=self.webchat.stream_start_timeout_s, load_s=load_s)
-            answer = flow.submit(prompt, before, limits)
-        return replace(answer, seconds=time.monotonic() - started,
-                       model=chat.model_from_url(model_url))
-
-    def _wait_for_composer(self, flow: ChatFlow, url: str, deadline: float) -> PageState:
-        limit = min(deadline, time.monotonic() + self.sessions.page_load_timeout_s)
-        page = flow.poll(lambda p: p.input or p.wall or p.unreachable or p.challenge, limit)
-        if page is None:
-            raise SelectorMissing(
-                "prompt_input", flow.profile.selector("prompt_input"),
-                f"not found within {self.sessions.page_load_timeout_s:g}s on {url} "
-                f"(profile {flow.profile.name})",
-            )
-        if page.unreachable:
-            raise PageError(f"could not load {url}: {chat.net_error(page)}")
-        if page.challenge:
-            raise ChallengeShown(pagecheck.challenge_message(url))
-        if page.wall:
-            raise SessionExpired(
-                f"session {self.session_id} is logged out: the page shows its login wall "
-                f"({flow.profile.selector('login_wall')!r}); import cookies with "
-                "`dreamscape login`"
-            )
-        return page
 
 
 class _Tab:
