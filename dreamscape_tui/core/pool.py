@@ -10,7 +10,9 @@ recycled after page errors (reload) or after ``max_prompts_per_session`` prompts
 
 Every state change is reported as a :class:`SessionState` event to ``sink`` (the TUI's
 health panel). This module never imports selenium: browsers come from a client factory
-(tests inject fakes), the default one being :class:`OpenAIClient`.
+(tests inject fakes), the default one being :class:`OpenAIClient`. It runs the browsers
+and threads; the books of its slots (states, events, who holds which) are kept by a
+:class:`~dreamscape_tui.core.slotboard.SlotBoard`.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from dreamscape_tui.core.errors import (
 from dreamscape_tui.core.events import Event, SessionState
 from dreamscape_tui.core.lease import PooledSession, Slot
 from dreamscape_tui.core.signals import Stoppable, install_signal_handlers
+from dreamscape_tui.core.slotboard import SlotBoard
 
 if TYPE_CHECKING:
     from dreamscape_tui.core.client import OpenAIClient
@@ -72,17 +75,13 @@ class SessionPool:
         self._sessions = sessions
         self._sites = list(sites) or [sessions.home_url]
         self._webchat = webchat
-        self._sink = sink
         self._factory = client_factory or self._default_factory
         self._cookies = list(cookies or [])
         self._driver = "remote" if sessions.driver == "remote" else "local"
         # One browser cannot be attached to by several sessions meaningfully.
         size = 1 if sessions.debugger_address and self._driver == "local" else sessions.size
-        self._slots = [Slot(f"s{i + 1}") for i in range(size)]
-        self._lock = threading.RLock()  # re-entrant: shutdown may run in a signal handler
-        self._cond = threading.Condition(self._lock)
+        self._board = SlotBoard(size, self._driver, sink)
         self._started = False
-        self._closed = False
         self._holds_display = False
         self._stop = threading.Event()
         self._threads: set[threading.Thread] = set()
@@ -95,41 +94,7 @@ class SessionPool:
     @property
     def size(self) -> int:
         """How many sessions the pool keeps."""
-        return len(self._slots)
-
-    # -- events -----------------------------------------------------------------------
-
-    def _snapshot(self, slot: Slot) -> SessionState:
-        return SessionState(
-            id=slot.id, state=slot.state, driver=self._driver, latency_ms=slot.latency_ms,
-            prompts=slot.prompts, detail=slot.detail, last_error=slot.last_error,
-        )
-
-    def _set(self, slot: Slot, state: str | None, *, free: bool = False, **changes: Any) -> None:
-        """Change a slot (``state`` None: keep it; ``free``: end its lease) and tell the sink.
-
-        The sink is called under the (re-entrant) lock so that events of one slot
-        reach it in the order the changes happened, even across threads.
-        """
-        with self._cond:
-            for key, value in changes.items():
-                setattr(slot, key, value)
-            if free:
-                slot.busy = False
-            if state is not None:
-                slot.state = state
-            event = self._snapshot(slot)
-            self._cond.notify_all()
-            if self._sink is not None:
-                try:
-                    self._sink(event)
-                except Exception:
-                    logger.exception("session event sink failed")
-
-    def _record_health(self, slot: Slot, state: str, latency_ms: float, detail: str) -> None:
-        """Store a check's result; it shows as the slot's state once its lease ends."""
-        self._set(slot, None, health=state, latency_ms=latency_ms, detail=detail,
-                  checked=time.monotonic())
+        return len(self._board.slots)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -138,35 +103,32 @@ class SessionPool:
             try:
                 target(*args)
             finally:
-                with self._lock:
+                with self._board.lock:
                     self._threads.discard(thread)
 
         thread = threading.Thread(target=run, name=name, daemon=True)
-        with self._lock:
+        with self._board.lock:
             self._threads.add(thread)
         thread.start()
         return thread
 
     def start(self, wait: bool = True) -> None:
         """Start every session in parallel; with ``wait`` return when all are up (or failed)."""
-        with self._lock:
-            if self._closed:
+        with self._board.lock:
+            if self._board.closed:
                 raise SessionUnavailable("the session pool is shut down")
             first = not self._started
             self._started = True
             if first:
                 self._holds_display = self._hold_display()
         if first:
-            for slot in self._slots:
-                self._set(slot, "starting")
-            for slot in self._slots:
+            for slot in self._board.slots:
+                self._board.set(slot, "starting")
+            for slot in self._board.slots:
                 self._spawn(self._boot, slot, name=f"pool-start-{slot.id}")
             self._spawn(self._health_loop, name="pool-health")
         if wait:
-            with self._cond:
-                self._cond.wait_for(
-                    lambda: self._closed or all(s.state != "starting" for s in self._slots)
-                )
+            self._board.wait_started()
 
     def _hold_display(self) -> bool:
         """Hold the virtual display for the pool's lifetime when its browsers use one
@@ -209,30 +171,30 @@ class SessionPool:
             health = client.validate_session()
         except ModelError as exc:
             client.quit()
-            self._set(slot, None, health="error", detail=str(exc), last_error=str(exc),
-                      checked=time.monotonic())
+            self._board.set(slot, None, health="error", detail=str(exc), last_error=str(exc),
+                            checked=time.monotonic())
             raise
-        with self._lock:
-            closed = self._closed
+        with self._board.lock:
+            closed = self._board.closed
             if not closed:
                 slot.client, slot.prompts = client, 0
         if closed:
             client.quit()
             raise SessionUnavailable("the session pool is shut down")
-        self._record_health(slot, health.state, health.latency_ms, health.detail)
+        self._board.record_health(slot, health.state, health.latency_ms, health.detail)
 
     def shutdown(self) -> None:
         """Quit every browser (busy ones too) and stop the health thread; idempotent."""
-        with self._cond:
-            if self._closed:
+        with self._board.cond:
+            if self._board.closed:
                 return
-            self._closed = True
+            self._board.closed = True
             self._stop.set()
-            clients = [(slot, slot.client) for slot in self._slots]
-            for slot in self._slots:
+            clients = [(slot, slot.client) for slot in self._board.slots]
+            for slot in self._board.slots:
                 slot.client = None
             threads = [t for t in self._threads if t is not threading.current_thread()]
-            self._cond.notify_all()
+            self._board.cond.notify_all()
         quitters = [threading.Thread(target=c.quit, daemon=True) for _, c in clients if c]
         for quitter in quitters:
             quitter.start()
@@ -244,7 +206,7 @@ class SessionPool:
             self._holds_display = False
             display.release_display()
         for slot, _ in clients:
-            self._set(slot, "stopped", detail="", health="stopped")
+            self._board.set(slot, "stopped", detail="", health="stopped")
 
     def __enter__(self) -> SessionPool:
         """Use as ``with SessionPool(...) as pool:``; browsers start on first use."""
@@ -264,11 +226,11 @@ class SessionPool:
         """Hold one session exclusively; blocks until one is free (``timeout`` seconds)."""
         if not self._started:
             self.start(wait=False)
-        slot = self._acquire(timeout)
+        slot = self._board.acquire(timeout)
         error: BaseException | None = None
         try:
             self._make_fit(slot)
-            self._set(slot, "busy")
+            self._board.set(slot, "busy")
             yield PooledSession(self, slot)
         except BaseException as exc:
             error = exc
@@ -276,50 +238,28 @@ class SessionPool:
         finally:
             self._release(slot, error)
 
-    def _acquire(self, timeout: float | None) -> Slot:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while True:
-                if self._closed:
-                    raise SessionUnavailable("the session pool is shut down")
-                free = [s for s in self._slots if not s.busy]
-                ready = sorted((s for s in free if s.client is not None),
-                               key=lambda s: s.health != "healthy")
-                # A session that failed to start is retried only when no other one
-                # is about to become free (busy with a browser, or starting).
-                coming = any(s.busy and (s.client is not None or s.state != "error")
-                             for s in self._slots)
-                pick = ready[0] if ready else (free[0] if free and not coming else None)
-                if pick is not None:
-                    pick.busy = True
-                    return pick
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise SessionUnavailable(f"no browser session became free within {timeout:g}s")
-                self._cond.wait(remaining)
-
     def _make_fit(self, slot: Slot) -> None:
         """Before handing a session out: start it if it failed, check it if stale, replace
         it if the browser died."""
         client = slot.client
         if client is None:
-            self._set(slot, "recycling", detail="restarting after a failed start")
+            self._board.set(slot, "recycling", detail="restarting after a failed start")
             self._replace_client(slot)
             return
         if time.monotonic() - slot.checked >= self._sessions.health_interval_s:
             health = client.validate_session()
-            self._record_health(slot, health.state, health.latency_ms, health.detail)
+            self._board.record_health(slot, health.state, health.latency_ms, health.detail)
             if health.state == "healthy" or client.is_alive():
                 return
         elif client.is_alive():
             return
-        self._set(slot, "recycling", detail="browser died; replacing it")
+        self._board.set(slot, "recycling", detail="browser died; replacing it")
         self._replace_client(slot)
 
     def _release(self, slot: Slot, error: BaseException | None) -> None:
         """End a lease: recycle in the background if needed, else free the slot."""
         kind = reason = ""
-        if not self._closed and slot.client is not None:
+        if not self._board.closed and slot.client is not None:
             if isinstance(error, SessionUnavailable):
                 kind, reason = "restart", "browser died"
             elif slot.prompts >= self._sessions.max_prompts_per_session:
@@ -327,21 +267,16 @@ class SessionPool:
             elif isinstance(error, _RELOAD_AFTER):
                 kind, reason = "reload", type(error).__name__
         if kind:
-            self._set(slot, "recycling", detail=f"{kind}: {reason}")
+            self._board.set(slot, "recycling", detail=f"{kind}: {reason}")
             self._spawn(self._recycle, slot, kind, name=f"pool-recycle-{slot.id}")
             return
-        with self._cond:
-            leftover = slot.client if self._closed else None
+        with self._board.cond:
+            leftover = slot.client if self._board.closed else None
             if leftover is not None:
                 slot.client = None
         if leftover is not None:
             leftover.quit()
-        self._set(slot, self._idle_state(slot), free=True)
-
-    def _idle_state(self, slot: Slot) -> str:
-        if self._closed:
-            return "stopped"
-        return slot.health if slot.client is not None else "error"
+        self._board.set(slot, self._board.idle_state(slot), free=True)
 
     def _recycle(self, slot: Slot, kind: str) -> None:
         try:
@@ -349,13 +284,13 @@ class SessionPool:
             if kind == "reload" and client is not None:
                 health = client.validate_session()
                 if health.state in ("healthy", "logged_out") or client.is_alive():
-                    self._record_health(slot, health.state, health.latency_ms, health.detail)
+                    self._board.record_health(slot, health.state, health.latency_ms, health.detail)
                     return
             self._replace_client(slot)
         except ModelError:
             pass  # recorded on the slot
         finally:
-            self._set(slot, self._idle_state(slot), free=True)
+            self._board.set(slot, self._board.idle_state(slot), free=True)
 
     # -- prompts ----------------------------------------------------------------------
 
@@ -367,12 +302,12 @@ class SessionPool:
                 return session.submit_prompt(prompt, model_url, timeout_s=timeout_s,
                                              profile=profile)
             except SessionUnavailable:
-                if self._closed:
+                if self._board.closed:
                     raise
                 logger.warning("session %s died mid-prompt; replacing it and retrying", session.id)
-                self._set(session.slot, "recycling", detail="browser died; replacing it")
+                self._board.set(session.slot, "recycling", detail="browser died; replacing it")
                 self._replace_client(session.slot)
-                self._set(session.slot, "busy")
+                self._board.set(session.slot, "busy")
                 return session.submit_prompt(prompt, model_url, timeout_s=timeout_s,
                                              profile=profile)
 
@@ -387,7 +322,7 @@ class SessionPool:
         client = slot.client
         if client is None:
             raise SessionUnavailable(f"browser session {slot.id} is not running")
-        self._set(slot, "busy", prompts=slot.prompts + 1)
+        self._board.set(slot, "busy", prompts=slot.prompts + 1)
         try:
             answer = client.submit_prompt(prompt, model_url, timeout_s=timeout_s,
                                           profile=profile)
@@ -395,9 +330,9 @@ class SessionPool:
             health = {SessionExpired: "logged_out", SelectorMissing: "error"}.get(
                 type(exc), slot.health
             )
-            self._set(slot, "busy", health=health, last_error=str(exc))
+            self._board.set(slot, "busy", health=health, last_error=str(exc))
             raise
-        with self._lock:
+        with self._board.lock:
             slot.health = "healthy"
         return answer
 
@@ -411,22 +346,13 @@ class SessionPool:
                 self._replace_client(slot)
                 return
             health = client.validate_session()
-            self._record_health(slot, health.state, health.latency_ms, health.detail)
-            if health.state != "healthy" and not client.is_alive() and not self._closed:
+            self._board.record_health(slot, health.state, health.latency_ms, health.detail)
+            if health.state != "healthy" and not client.is_alive() and not self._board.closed:
                 self._replace_client(slot)
         except ModelError:
             pass  # recorded on the slot
         finally:
             self._release(slot, None)
-
-    def _claim(self, slot: Slot, *, stale_only: bool) -> bool:
-        """Mark an idle slot busy for a check (True), unless it is in use or fresh."""
-        with self._lock:
-            stale = time.monotonic() - slot.checked >= self._sessions.health_interval_s
-            if slot.busy or self._closed or (stale_only and not stale):
-                return False
-            slot.busy = True
-            return True
 
     def check_health(self) -> list[SessionState]:
         """Validate every idle session now (in parallel) and return all statuses."""
@@ -434,7 +360,7 @@ class SessionPool:
             self.start(wait=True)
         threads = [
             threading.Thread(target=self._check, args=(s,), daemon=True)
-            for s in self._slots if self._claim(s, stale_only=False)
+            for s in self._board.slots if self._board.claim(s)
         ]
         for thread in threads:
             thread.start()
@@ -444,12 +370,12 @@ class SessionPool:
 
     def _health_loop(self) -> None:
         """Every health_interval_s, re-check (or restart) idle sessions whose check is stale."""
-        while not self._stop.wait(self._sessions.health_interval_s):
-            for slot in self._slots:
-                if self._claim(slot, stale_only=True):
+        interval = self._sessions.health_interval_s
+        while not self._stop.wait(interval):
+            for slot in self._board.slots:
+                if self._board.claim(slot, stale_after_s=interval):
                     self._check(slot)
 
     def statuses(self) -> list[SessionState]:
         """A snapshot of every session's state."""
-        with self._lock:
-            return [self._snapshot(slot) for slot in self._slots]
+        return self._board.statuses()
