@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from dreamscape_tui.practice import ChatServer
+from dreamscape_tui.practice import ChatServer, Reply
 from tests.browser_fixtures import browser_test, webchat_config_file
 from tests.conftest import Cli
 
@@ -104,3 +104,27 @@ def test_the_sites_own_session_endpoint_decides_when_the_page_hides_it(
     code, row = state(cli, config)
     assert (code, row["state"]) == (3, "logged_out"), row
     assert "/api/auth/session" in str(row["detail"])
+
+
+@browser_test
+def test_open_webui_login_from_an_httponly_cookie(practice: ChatServer, tmp_path: Path,
+                                                  cli: Cli) -> None:
+    # Open WebUI's page reads its token from localStorage, but a browser export gives
+    # the httpOnly cookie only (found on the real Open WebUI 0.12.4): the site's own
+    # /api/v1/auths/ returns the token, which the client hands to the page
+    practice.require_login = practice.token_login = True
+    config = models_only(f"{practice.url}?model=practice&dom=openwebui", tmp_path)
+    code, row = state(cli, config)
+    assert (code, row["state"]) == (3, "logged_out"), row  # no cookie: really logged out
+    cookie = practice.session_cookie()
+    exported = tmp_path / "cookies.json"
+    exported.write_text(json.dumps([{"name": cookie["name"], "value": cookie["value"],
+                                     "domain": "127.0.0.1", "path": "/", "secure": True,
+                                     "httpOnly": True, "sameSite": "lax"}]))
+    assert cli("login", "--config", config, "--cookies", str(exported)).code == 0
+    code, row = state(cli, config)
+    assert (code, row["state"]) == (0, "healthy"), row
+    practice.queue(Reply(text="```python\nprint(1)\n```"))
+    asked = cli("ask", "--config", config, "--json", "hello")
+    assert asked.code == 0, asked.err
+    assert json.loads(asked.out)["code_blocks"] == ["print(1)"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from dreamscape_tui.core import chatpage, pagejs, profiles
 from dreamscape_tui.core.chatflow import POLL_S, ChatFlow, PageDriver
+from dreamscape_tui.core.chatpage import PageState
 from dreamscape_tui.core.config import SelectorsConfig
 from dreamscape_tui.core.profiles import Profile
 
@@ -58,6 +59,8 @@ def detect_profile(tab: PageDriver, name: str, selectors: SelectorsConfig,
     probes = [[p.name, [*p.detect, *p.login_wall]] for p in found if p.detect]
     while True:
         detected = tab.script(pagejs.DETECT_JS, probes)
+        if detected == "-":  # a bot challenge: no profile's page is there to find
+            return found[-1]
         if detected:
             return next(p for p in found if p.name == detected)
         if time.monotonic() >= until or str(tab.script("return location.href")).startswith(
@@ -66,22 +69,50 @@ def detect_profile(tab: PageDriver, name: str, selectors: SelectorsConfig,
         time.sleep(POLL_S)
 
 
+def _probe(tab: PageDriver, profile: Profile) -> dict[str, Any] | None:
+    raw = tab.async_script(pagejs.SESSION_PROBE_JS, PROBE_TIMEOUT_S, profile.session_probe,
+                           profile.session_probe_token)
+    return raw if isinstance(raw, dict) else None
+
+
 def login_state(tab: PageDriver, profile: Profile) -> bool | None:
     """The site's own session endpoint, where the profile names one (None: unknown)."""
     if not profile.session_probe:
         return None
-    raw = tab.async_script(pagejs.SESSION_PROBE_JS, PROBE_TIMEOUT_S, profile.session_probe,
-                           profile.session_probe_token)
-    if not isinstance(raw, dict):
+    raw = _probe(tab, profile)
+    if raw is None:
         return None
     return profiles.probe_says_logged_in(profile, int(raw.get("status") or 0), raw.get("body"))
+
+
+def wait_ready(tab: PageDriver, profile: Profile, until: float) -> PageState | None:
+    """The page once it shows its composer, its login wall, an error page or a challenge.
+
+    A login wall shown while the site itself says this browser is logged in (its token
+    is an httpOnly cookie the page cannot read) is answered once by giving the page the
+    token the site returned, then waiting again.
+    """
+    flow = ChatFlow(tab, profile, "")
+
+    def ready(p: PageState) -> bool:
+        return p.input or p.wall or p.unreachable or p.challenge
+
+    page = flow.poll(ready, until)
+    if page is None or not page.wall or not profile.session_token_field:
+        return page
+    raw = _probe(tab, profile) if profile.session_probe else None
+    body = raw.get("body") if raw else None
+    token = body.get(profile.session_token_field) if isinstance(body, dict) else None
+    if not (raw and raw.get("status") == 200 and isinstance(token, str) and token):
+        return page
+    tab.script(pagejs.ADOPT_TOKEN_JS, profile.session_probe_token, token)
+    return flow.poll(lambda p: ready(p) and not p.wall, until) or flow.poll(ready, until)
 
 
 def health(tab: PageDriver, profile: Profile, target: str,
            until: float) -> tuple[str, str]:
     """``(state, detail)`` of the loaded page: healthy, logged_out, unreachable, error."""
-    page = ChatFlow(tab, profile, "").poll(
-        lambda p: p.input or p.wall or p.unreachable or p.challenge, until)
+    page = wait_ready(tab, profile, until)
     if page is None:
         return "error", (f"neither prompt_input {profile.selector('prompt_input')!r} nor "
                          f"login_wall {profile.selector('login_wall')!r} found on {target} "

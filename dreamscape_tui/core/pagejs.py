@@ -54,6 +54,8 @@ return {url: location.href, title: document.title, input: all('prompt_input').le
 
 DETECT_JS = """
 const profiles = arguments[0];
+if (/just a moment/i.test(document.title) ||
+    document.querySelector('#challenge-form, #cf-challenge-running')) return '-';
 for (const [name, sels] of profiles) {
   for (const sel of sels) { try { if (document.querySelector(sel)) return name; } catch (e) {} }
 }
@@ -370,4 +372,11 @@ for (const el of Array.from(document.querySelectorAll('body *')).slice(0, 5000))
 }
 return Array.from(scored.entries()).sort((a, b) => b[1][0] - a[1][0]).slice(0, limit)
   .map(([sel, [score, count]]) => [sel, count]);
+"""
+
+# Put the login token the site returned where its page looks for it, and reload.
+ADOPT_TOKEN_JS = """
+window.localStorage.setItem(arguments[0], arguments[1]);
+location.reload();
+return true;
 """

@@ -122,7 +122,7 @@ class PageSession(abc.ABC):
 
     def _wait_for_composer(self, flow: ChatFlow, url: str, deadline: float) -> PageState:
         limit = min(deadline, time.monotonic() + self.sessions.page_load_timeout_s)
-        page = flow.poll(lambda p: p.input or p.wall or p.unreachable or p.challenge, limit)
+        page = pagecheck.wait_ready(flow.page, flow.profile, limit)
         if page is None:
             raise SelectorMissing(
                 "prompt_input", flow.profile.selector("prompt_input"),

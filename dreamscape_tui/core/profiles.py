@@ -79,6 +79,10 @@ class Profile:
     session_probe: str = ""
     session_probe_kind: Literal["", "user", "status"] = ""
     session_probe_token: str = ""
+    # A site whose page reads its login token from localStorage while the server set it
+    # as an httpOnly cookie (Open WebUI): when the probe says logged in and returns the
+    # token in this field, it is put where the page looks and the page reloaded.
+    session_token_field: str = ""
     paste_limit: int = 0  # longer prompts are attached as a file (0 = no limit)
     settle_s: float = 0.4  # the answer text must stay unchanged this long to be done
 
@@ -139,11 +143,14 @@ OPENWEBUI = Profile(
                  "#continue-response-button"),
     copy_button=(".copy-response-button",),
     model_label=("#response-message-model-name",),
-    login_wall=("#auth-page", "input#password"),
+    # not a bare #auth-page: the page passes through it for a moment while it signs
+    # itself in (WEBUI_AUTH=False, or from the token cookie); seen on Open WebUI 0.12.4
+    login_wall=("#auth-login-card", "#auth-page input#password",
+                'button[aria-label="Get started"]'),
     error_message=('#response-content-container div[class*="bg-black/[0.03]"]',
                    'li[data-sonner-toast][data-type="error"]'),
-    code_block=('div.flex.flex-col:has(> div.sticky):has(.cm-editor)',
-                '[id^="code-textarea-"]', "pre"),
+    code_block=('div.flex.flex-col:has(> div.sticky):has(.cm-editor, .diff-block)',
+                '[id^="code-textarea-"]', ".diff-block", "pre"),
     code_label=("div.sticky span.truncate",),
     chrome=("button", "svg", "[aria-hidden='true']", ".cm-gutters", ".cm-announced",
             "style", "script", "[data-sonner-toast]", "div.buttons"),
@@ -155,6 +162,7 @@ OPENWEBUI = Profile(
     session_probe="/api/v1/auths/",
     session_probe_kind="status",
     session_probe_token="token",
+    session_token_field="token",
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (CHATGPT, OPENWEBUI)}

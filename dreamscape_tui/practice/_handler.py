@@ -40,6 +40,7 @@ CONVERSATION_PATH = "/backend-api/conversation"
 ASSET_PREFIX = "/cdn/assets/"
 LOGIN_PATH = "/auth/login"
 AUTH_SESSION_PATH = "/api/auth/session"
+OPENWEBUI_AUTHS_PATH = "/api/v1/auths/"
 _PACKAGE = "dreamscape_tui.practice"
 _JS = "text/javascript; charset=utf-8"
 _CSS = "text/css; charset=utf-8"
@@ -176,6 +177,8 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
             self._send_page(url.query)
         elif path == "/health":
             self._send_json(200, {"status": "ok", "prompts": len(self.chat.prompts)})
+        elif path == OPENWEBUI_AUTHS_PATH:  # Open WebUI's: 200 with the token, or 401
+            self._openwebui_auths()
         elif path == AUTH_SESSION_PATH:  # ChatGPT's own word on the login: a user, or {}
             logged_in = self.chat.is_logged_in(self._cookies())
             self._send_json(200, {"user": {"name": "Practice"}} if logged_in else {})
@@ -191,6 +194,17 @@ class ChatRequestHandler(BaseHTTPRequestHandler):
             self._send(204, "image/x-icon", b"")
         else:
             self._send_json(404, {"detail": "Not Found"})
+
+    def _openwebui_auths(self) -> None:
+        """Open WebUI's session check: a valid bearer token or session cookie gets the
+        user with its token (the page keeps it in localStorage); anything else 401."""
+        bearer = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        token = self.chat.session_token
+        if bearer == token or self.chat.is_logged_in(self._cookies()):
+            self._send_json(200, {"id": "practice", "name": "Practice", "role": "admin",
+                                  "token": token})
+        else:
+            self._send_json(401, {"detail": "Not authenticated"})
 
     def do_POST(self) -> None:
         """Conversation stream and the practice login."""

@@ -85,8 +85,23 @@ class OpenWebUIPage {
   }
 
   show() {
-    if (CONFIG.loggedIn === false) this.showAuth();
+    if (CONFIG.tokenLogin) this.loginFromToken();
+    else if (CONFIG.loggedIn === false) this.showAuth();
     else this.showChat();
+  }
+
+  /** Open WebUI trusts localStorage.token once GET /api/v1/auths/ accepts it; its
+   *  session cookie is httpOnly, so a browser with only the cookie stays signed out. */
+  async loginFromToken() {
+    const token = localStorage.getItem('token');
+    // the real page passes through a form-less #auth-page while it signs in
+    this.root.replaceChildren(el('div', { id: 'auth-page', text: 'Signing in to Open WebUI' }));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    if (token) {
+      const reply = await fetch('/api/v1/auths/', { headers: { Authorization: `Bearer ${token}` } });
+      if (reply.ok) { this.showChat(); return; }
+    }
+    this.showAuth();
   }
 
   /** Logged out: Open WebUI sends the browser to /auth?redirect=... */

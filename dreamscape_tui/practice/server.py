@@ -66,7 +66,10 @@ class ChatServer:
     * ``paste_limit``: characters above which a paste becomes an attachment; ``None``
       is the DOM's default (10,000 for codemirror and transcript, off for classic and
       openwebui), 0 turns it off; ``?paste_limit=N`` overrides it per page load;
-    * ``upload_delay_s``: how long an upload stays "uploading".
+    * ``upload_delay_s``: how long an upload stays "uploading";
+    * ``token_login`` (openwebui): as Open WebUI does, the page is logged in only when
+      ``localStorage.token`` passes ``GET /api/v1/auths/``; the session cookie is
+      httpOnly, so an imported cookie alone leaves the page on its sign-in form.
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class ChatServer:
         logged_out_composer: bool = False,
         paste_limit: int | None = None,
         upload_delay_s: float = 0.5,
+        token_login: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -93,9 +97,10 @@ class ChatServer:
         self.logged_out_composer = logged_out_composer
         self.paste_limit = paste_limit
         self.upload_delay_s = upload_delay_s
+        self.token_login = token_login
         self._initial = (
             responder, require_login, session_token, self.dom, logged_out_composer,
-            paste_limit, upload_delay_s,
+            paste_limit, upload_delay_s, token_login,
         )
         self._host = host
         self._port = port
@@ -206,7 +211,8 @@ class ChatServer:
         Lets one server (and one browser) be shared by many tests cheaply.
         """
         (responder, self.require_login, self.session_token, self.dom,
-         self.logged_out_composer, self.paste_limit, self.upload_delay_s) = self._initial
+         self.logged_out_composer, self.paste_limit, self.upload_delay_s,
+         self.token_login) = self._initial
         with self._lock:
             self._prompts.clear()
             self._queue.clear()
@@ -262,7 +268,8 @@ class ChatServer:
                 raise ValueError("paste_limit must be >= 0")
         if limit is None:
             limit = _DEFAULT_PASTE_LIMITS.get(dom, 0)
-        return {"dom": dom, "pasteLimit": limit, "loggedOutComposer": self.logged_out_composer}
+        return {"dom": dom, "pasteLimit": limit, "loggedOutComposer": self.logged_out_composer,
+                "tokenLogin": self.token_login}
 
     def store_file(self, name: str, content: str) -> str:
         """Keep an uploaded file until a prompt names it; returns its id."""
