@@ -17,4 +17,4 @@ def run_tui(args: argparse.Namespace) -> int:
         app.run()
     finally:
         app.engine.close()  # idempotent: q already closed it; a crash has not
-    return 0
+    return app.return_code or 0  # 128 + signal number after SIGTERM/SIGHUP
