@@ -31,7 +31,7 @@ def processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def webchat_config(server: ChatServer) -> str:
+def webchat_config(server: ChatServer, dom: str = "classic") -> str:
     return f"""
 [sessions]
 size = 2
@@ -44,13 +44,13 @@ stream_start_timeout_s = 10.0
 [[models]]
 name = "practice-mini"
 kind = "webchat"
-url = "{server.url}?model=practice-mini"
+url = "{server.url}?model=practice-mini&dom={dom}"
 timeout_s = 60.0
 
 [[models]]
 name = "practice-pro"
 kind = "webchat"
-url = "{server.url}?model=practice-pro"
+url = "{server.url}?model=practice-pro&dom={dom}"
 timeout_s = 60.0
 
 [routing]
@@ -73,8 +73,10 @@ def scripted_page(chat_server: ChatServer) -> Iterator[ChatServer]:
 
 
 @browser_test
-def test_heal_through_the_browser_pool(tmp_path: Path, scripted_page: ChatServer) -> None:
-    root = sample_project(tmp_path, webchat_config(scripted_page))
+@pytest.mark.parametrize("dom", ["classic", "openwebui"])  # the two most unlike pages
+def test_heal_through_the_browser_pool(tmp_path: Path, scripted_page: ChatServer,
+                                       dom: str) -> None:
+    root = sample_project(tmp_path, webchat_config(scripted_page, dom))
     untouched = snapshot(root, [*TEST_FILES, *ESCALATED])
     originals = snapshot(root, sorted(HEALED))
     exe = Path(sys.executable).with_name("dreamscape")

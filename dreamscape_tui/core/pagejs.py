@@ -105,10 +105,7 @@ return el.textContent.length > 0 ? 'html' : 'failed';
 COMPOSER_CODE_JS = _PRELUDE + """
 const el = all('prompt_input')[0];
 if (!el) return null;
-return Array.from(el.querySelectorAll('pre'), (p) => {
-  const t = (p.querySelector('code') || p).textContent;
-  return t.endsWith('\\n') ? t.slice(0, -1) : t;
-});
+return Array.from(el.querySelectorAll('pre'), (p) => (p.querySelector('code') || p).textContent);
 """
 
 # The composer's text as the page will send it: a textarea's value; for a rich editor,
