@@ -29,6 +29,16 @@ def models_only(url: str, tmp_path: Path) -> str:
     return webchat_config_file(tmp_path, url)
 
 
+def import_login_cookie(practice: ChatServer, tmp_path: Path, cli: Cli, config: str) -> None:
+    """What a user does with a browser's cookie export: ``dreamscape login --cookies``."""
+    cookie = practice.session_cookie()
+    exported = tmp_path / "cookies.json"
+    exported.write_text(json.dumps([{"name": cookie["name"], "value": cookie["value"],
+                                     "domain": "127.0.0.1", "path": "/", "secure": True,
+                                     "httpOnly": True, "sameSite": "lax"}]))
+    assert cli("login", "--config", config, "--cookies", str(exported)).code == 0
+
+
 def state(cli: Cli, config: str) -> tuple[int, dict[str, object]]:
     result = cli("sessions", "--config", config, "--json")
     (row,) = json.loads(result.out)["sessions"]
@@ -51,12 +61,7 @@ def test_health_and_login_on_the_models_own_site(practice: ChatServer, tmp_path:
     code, row = state(cli, config)
     assert (code, row["state"]) == (3, "logged_out"), row
 
-    cookie = practice.session_cookie()
-    exported = tmp_path / "cookies.json"
-    exported.write_text(json.dumps([{"name": cookie["name"], "value": cookie["value"],
-                                     "domain": "127.0.0.1", "path": "/", "secure": True,
-                                     "httpOnly": True, "sameSite": "lax"}]))
-    assert cli("login", "--config", config, "--cookies", str(exported)).code == 0
+    import_login_cookie(practice, tmp_path, cli, config)
     code, row = state(cli, config)
     assert (code, row["state"]) == (0, "healthy"), row
 
@@ -116,12 +121,7 @@ def test_open_webui_login_from_an_httponly_cookie(practice: ChatServer, tmp_path
     config = models_only(f"{practice.url}?model=practice&dom=openwebui", tmp_path)
     code, row = state(cli, config)
     assert (code, row["state"]) == (3, "logged_out"), row  # no cookie: really logged out
-    cookie = practice.session_cookie()
-    exported = tmp_path / "cookies.json"
-    exported.write_text(json.dumps([{"name": cookie["name"], "value": cookie["value"],
-                                     "domain": "127.0.0.1", "path": "/", "secure": True,
-                                     "httpOnly": True, "sameSite": "lax"}]))
-    assert cli("login", "--config", config, "--cookies", str(exported)).code == 0
+    import_login_cookie(practice, tmp_path, cli, config)
     code, row = state(cli, config)
     assert (code, row["state"]) == (0, "healthy"), row
     practice.queue(Reply(text="```python\nprint(1)\n```"))

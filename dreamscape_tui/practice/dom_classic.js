@@ -9,7 +9,7 @@ import { CONFIG, Conversation, MODEL, el, installExecCommand, uuid } from './con
 import { classicCodeBlock, copyText, viewerCodeBlock } from './codeviews.js';
 import { PromptEditor } from './editor.js';
 import { renderMarkdown } from './markdown.js';
-import { PASTED_NAME, Uploads, overPasteLimit } from './uploads.js';
+import { PASTED_NAME, Uploads, overPasteLimit, renderChips } from './uploads.js';
 
 const ICONS = {
   send: '<svg viewBox="0 0 20 20" fill="currentColor" aria-hidden="true"><path d="M10 3l6 6-1.4 1.4L11 6.8V17H9V6.8L5.4 10.4 4 9z"/></svg>',
@@ -161,19 +161,9 @@ class ClassicPage {
 
   renderAttachments() {
     if (!this.chips) return;
-    // Chips are kept per attachment (only their state changes), as a framework would.
-    this.chips.replaceChildren(...this.uploads.items.map((item) => {
-      if (item.node) {
-        item.node.setAttribute('data-upload-state', item.state);
-        return item.node;
-      }
-      const remove = el('button', { type: 'button', class: 'chip-remove', 'aria-label': 'Remove file', html: ICONS.close });
-      remove.addEventListener('click', () => this.uploads.remove(item));
-      item.node = el('div', {
-        class: 'attachment-chip', 'data-testid': 'composer-attachment', 'data-upload-state': item.state,
-      }, [el('span', { class: 'chip-icon', html: ICONS.file }), el('span', { class: 'chip-name', text: item.name }), remove]);
-      return item.node;
-    }));
+    renderChips(this.chips, this.uploads, { html: ICONS.close }, (item, remove) => el('div', {
+      class: 'attachment-chip', 'data-testid': 'composer-attachment', 'data-upload-state': item.state,
+    }, [el('span', { class: 'chip-icon', html: ICONS.file }), el('span', { class: 'chip-name', text: item.name }), remove]));
   }
 
   toast(message) {

@@ -8,7 +8,7 @@
 import { CONFIG, Conversation, MODEL, el, uuid } from './conversation.js';
 import { copyText, viewerCodeBlock } from './codeviews.js';
 import { renderMarkdown } from './markdown.js';
-import { PASTED_NAME, Uploads, overPasteLimit } from './uploads.js';
+import { PASTED_NAME, Uploads, overPasteLimit, renderChips } from './uploads.js';
 
 const ICONS = {
   send: '<svg viewBox="0 0 20 20" fill="currentColor" aria-hidden="true"><path d="M10 3l6 6-1.4 1.4L11 6.8V17H9V6.8L5.4 10.4 4 9z"/></svg>',
@@ -159,19 +159,10 @@ class TranscriptPage {
 
   renderAttachments() {
     if (!this.chips) return;
-    // Chips are kept per attachment (only their state changes), as a framework would.
-    this.chips.replaceChildren(...this.uploads.items.map((item) => {
-      if (item.node) {
-        item.node.setAttribute('data-upload-state', item.state);
-        return item.node;
-      }
-      const remove = el('button', { type: 'button', class: 'chip-remove', 'data-remove-attachment': true, 'aria-label': 'Remove file', html: ICONS.close });
-      remove.addEventListener('click', () => this.uploads.remove(item));
-      item.node = el('div', { class: 'attachment-chip', 'data-composer-attachment': true, 'data-upload-state': item.state }, [
+    renderChips(this.chips, this.uploads, { 'data-remove-attachment': true, html: ICONS.close },
+      (item, remove) => el('div', { class: 'attachment-chip', 'data-composer-attachment': true, 'data-upload-state': item.state }, [
         el('span', { class: 'chip-name', text: item.name }), remove,
-      ]);
-      return item.node;
-    }));
+      ]));
   }
 
   toast(message) {

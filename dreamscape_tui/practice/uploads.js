@@ -6,6 +6,8 @@
 // upload is in flight; the prompt then names the done attachments by id, and the
 // server records their contents with the prompt.
 
+import { el } from './conversation.js';
+
 /** Name ChatGPT gives a paste that is too long to stay text. */
 export const PASTED_NAME = 'Pasted text.txt';
 
@@ -71,4 +73,20 @@ export class Uploads {
 /** Whether a paste of `text` must become an attachment under `limit` (0: never). */
 export function overPasteLimit(text, limit) {
   return Boolean(limit) && text.length > limit;
+}
+
+/** One chip per attachment in ``container``, each kept across renders (only its
+ *  ``data-upload-state`` changes), as a framework would. ``chip(item, remove)`` builds
+ *  a new attachment's chip around its remove button (made with ``removeAttrs``). */
+export function renderChips(container, uploads, removeAttrs, chip) {
+  container.replaceChildren(...uploads.items.map((item) => {
+    if (item.node) {
+      item.node.setAttribute('data-upload-state', item.state);
+      return item.node;
+    }
+    const remove = el('button', { type: 'button', class: 'chip-remove', 'aria-label': 'Remove file', ...removeAttrs });
+    remove.addEventListener('click', () => uploads.remove(item));
+    item.node = chip(item, remove);
+    return item.node;
+  }));
 }
