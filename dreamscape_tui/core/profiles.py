@@ -129,8 +129,9 @@ CHATGPT = Profile(
 )
 
 # Open WebUI 0.8-0.12 (its Svelte source: RichTextInput, MessageInput, ResponseMessage,
-# CodeBlock; tried on a real 0.12.4 with bench/openwebui_trial.py). Its TipTap composer alters pasted plain text (blank lines, leading tabs),
-# so prompts go in as HTML whose code blocks TipTap keeps byte-exact.
+# CodeBlock; tried on a real 0.12.4 with bench/openwebui_trial.py). Its TipTap composer
+# alters pasted plain text (blank lines, leading tabs), so prompts go in as HTML whose
+# code blocks TipTap keeps byte-exact.
 OPENWEBUI = Profile(
     name="openwebui",
     prompt_input=("#chat-input",),
