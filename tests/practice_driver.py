@@ -52,3 +52,4 @@ def page_driver(request: pytest.FixtureRequest, practice: object) -> Iterator[We
         browser.delete_all_cookies()
         return
     yield browser
+

@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,10 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
 
 from dreamscape_tui.practice import DOWNGRADE_NOTICE, ERROR_MESSAGES, ChatServer, Prompt, Reply
 from tests.browser_fixtures import needs_browser
+from tests.page_helpers import EXEC_COMMAND_JS, PASTE_JS, css, js, wait_until
 
 pytestmark = [pytest.mark.browser, needs_browser]
 pytest_plugins = ["tests.practice_driver"]  # page_driver: the shared browser
@@ -80,19 +79,6 @@ TRANSCRIPT = Dom(
 CHATGPT_DOMS = [CLASSIC, CODEMIRROR, TRANSCRIPT]
 by_name = pytest.mark.parametrize("dom", CHATGPT_DOMS, ids=lambda d: d.name)
 
-PASTE_JS = """
-const [el, text] = arguments;
-el.focus();
-const data = new DataTransfer();
-data.setData('text/plain', text);
-const init = {clipboardData: data, bubbles: true, cancelable: true};
-el.dispatchEvent(new ClipboardEvent('paste', init));
-"""
-INSERT_JS = """
-const [el, text] = arguments;
-el.focus();
-return document.execCommand('insertText', false, text);
-"""
 CAPTURE_CLIPBOARD_JS = """
 window.__copied = [];
 navigator.clipboard.writeText = (text) => { window.__copied.push(text); return Promise.resolve(); };
@@ -112,20 +98,6 @@ return {stop: !!document.querySelector(d.stop), done: !!find(d.done),
 
 
 # -- fixtures and helpers ---------------------------------------------------------------
-
-
-def css(driver: WebDriver, selector: str) -> list[WebElement]:
-    return driver.find_elements(By.CSS_SELECTOR, selector)
-
-
-def wait_until(
-    driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: float = 10
-) -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
-
-
-def js(driver: WebDriver, script: str, *args: Any) -> Any:
-    return driver.execute_script(script, *args)
 
 
 def open_dom(driver: WebDriver, server: ChatServer, dom: Dom, query: str = "") -> WebElement:
@@ -328,7 +300,7 @@ def test_long_paste_becomes_an_attachment(
     wait_until(page_driver, lambda d: chip.get_attribute("data-upload-state") == "done")
     # a synthetic paste does not insert into a textarea (browsers only do that for real
     # ones), so the short text goes in the way clients insert text anywhere
-    assert js(page_driver, INSERT_JS, element, "small paste\n\tkept") is True
+    assert js(page_driver, EXEC_COMMAND_JS, element, "small paste\n\tkept") is True
     wait_until(page_driver, lambda d: css(d, dom.send))[0].click()
     prompts = practice.wait_for_prompts(1)
     assert prompts == [Prompt("small paste\n\tkept", "auto", [("Pasted text.txt", big)])]

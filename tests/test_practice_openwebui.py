@@ -12,18 +12,16 @@ from __future__ import annotations
 import html
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
 
 from dreamscape_tui.practice import ERROR_MESSAGES, ChatServer, Prompt, Reply
 from tests.browser_fixtures import needs_browser
+from tests.page_helpers import PASTE_JS, css, js, wait_until
 
 pytestmark = [pytest.mark.browser, needs_browser]
 pytest_plugins = ["tests.practice_driver"]  # page_driver: the shared browser
@@ -36,31 +34,6 @@ ANSWER = "#response-content-container .markdown-prose"
 DONE = ".buttons button.copy-response-button"
 TOAST = "li[data-sonner-toast]"
 CODE = 'def heal(x):\n\tif x:  \n\n        return "<ok>"  # done\n    return None   '
-
-PASTE_JS = """
-const [el, text, extra] = arguments;
-el.focus();
-const data = new DataTransfer();
-data.setData('text/plain', text);
-for (const [type, value] of Object.entries(extra || {})) data.setData(type, value);
-el.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true,
-                                               cancelable: true}));
-"""
-
-
-def css(driver: WebDriver, selector: str) -> list[WebElement]:
-    return driver.find_elements(By.CSS_SELECTOR, selector)
-
-
-def wait_until(
-    driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: float = 10
-) -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
-
-
-def js(driver: WebDriver, script: str, *args: Any) -> Any:
-    return driver.execute_script(script, *args)
-
 
 def open_owui(driver: WebDriver, server: ChatServer, query: str = "") -> WebElement:
     driver.get(f"{server.url}?dom=openwebui{query}")

@@ -16,9 +16,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -27,9 +26,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
 
 from dreamscape_tui.practice import ERROR_MESSAGES, ChatServer, Prompt, Reply
+from tests.page_helpers import EXEC_COMMAND_JS, PASTE_JS, css, wait_until
 from tests.prompts import big_prompt
 
 CHROMIUM = "/usr/bin/chromium"
@@ -52,19 +51,7 @@ USER = '[data-message-author-role="user"]'
 ASSISTANT = '[data-message-author-role="assistant"]'
 ERROR = 'div.text-token-text-error[data-testid="error-message"]'
 
-PASTE_JS = """
-const [el, text] = arguments;
-el.focus();
-const data = new DataTransfer();
-data.setData('text/plain', text);
-const init = {clipboardData: data, bubbles: true, cancelable: true};
-el.dispatchEvent(new ClipboardEvent('paste', init));
-"""
-EXEC_COMMAND_JS = """
-const [el, text] = arguments;
-el.focus();
-return document.execCommand('insertText', false, text);
-"""
+
 
 
 # -- fixtures -----------------------------------------------------------------------
@@ -112,16 +99,6 @@ def server(shared_server: ChatServer, driver: WebDriver) -> Iterator[ChatServer]
 # -- helpers --------------------------------------------------------------------------
 
 
-def css(driver: WebDriver, selector: str) -> list[WebElement]:
-    """All elements matching ``selector`` (an empty list means absent)."""
-    return driver.find_elements(By.CSS_SELECTOR, selector)
-
-
-def wait_until(
-    driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: float = 10
-) -> Any:
-    """Poll ``condition`` until it is truthy; the page works asynchronously."""
-    return WebDriverWait(driver, timeout, poll_frequency=0.05).until(condition)
 
 
 def open_chat(driver: WebDriver, server: ChatServer, query: str = "") -> WebElement:
