@@ -80,7 +80,7 @@ def test_remote_pool_of_two_answers_and_leaves_no_session_open(
         e.state for e in events if isinstance(e, SessionState)}
 
 
-@pytest.mark.parametrize("dom", ["transcript", "openwebui"])
+@pytest.mark.parametrize("dom", ["classic", "codemirror", "transcript", "openwebui"])
 def test_grid_sessions_with_only_models_configured(grid: Grid, practice: ChatServer,
                                                    tmp_path: Path, cli: Cli, dom: str) -> None:
     # no home_url: the remote browsers check the model's own page, on every DOM
