@@ -13,7 +13,6 @@ build the app through it.
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 from collections.abc import Iterable
@@ -46,6 +45,7 @@ from dreamscape_tui.core.events import (
 from dreamscape_tui.core.healstore import ACTIVE
 from dreamscape_tui.core.scanner import start_analysis_processes
 from dreamscape_tui.core.store import Store
+from dreamscape_tui.memory import settle_memory
 from dreamscape_tui.quitting import QUIT_WAIT_S, Quitter, hangup_driver
 from dreamscape_tui.screens.dashboard import DashboardScreen
 from dreamscape_tui.screens.detail import DetailScreen
@@ -57,18 +57,6 @@ from widgets.file_tree_model import STATUS_OF_STATE
 from widgets.heal_queue import HealQueue
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
-
-
-def settle_memory() -> None:
-    """Collect once, then move what is alive to the GC's permanent generation.
-
-    A scan leaves tens of thousands of long-lived objects (results, metrics, tree
-    entries); every full collection would walk them all, a 50-100 ms stall that lands
-    on random key presses. Frozen, they are skipped; they are acyclic, so reference
-    counting still frees them when a rescan replaces them.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 class EngineEvent(Message):
