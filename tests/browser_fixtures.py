@@ -42,6 +42,26 @@ def browser_test(func: F) -> F:
     return marked
 
 
+@contextlib.contextmanager
+def plain_chromium() -> Iterator[Any]:
+    """A headless Chromium driven by plain Selenium, not by the product's client (the
+    practice-page tests drive the page's DOM themselves); quit on exit."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,900", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"):
+        options.add_argument(arg)
+    browser = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    try:
+        yield browser
+    finally:
+        browser.quit()
+
+
 def browser_configs(
     server: ChatServer, *, webchat: dict[str, Any] | None = None, **sessions: Any
 ) -> tuple[SessionsConfig, WebchatConfig]:

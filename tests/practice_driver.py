@@ -14,26 +14,16 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.browser_fixtures import CHROMEDRIVER, CHROMIUM
+from tests.browser_fixtures import plain_chromium
 
 
 @pytest.fixture(scope="session")
 def own_chromium() -> Iterator[WebDriver]:
     """A headless Chromium of the page tests' own (only when the client's is unusable)."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--window-size=1280,900", "--no-first-run", "--disable-background-networking"):
-        options.add_argument(arg)
-    browser = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    try:
+    with plain_chromium() as browser:
         yield browser
-    finally:
-        browser.quit()
 
 
 @pytest.fixture

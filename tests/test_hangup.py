@@ -25,24 +25,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 
 from dreamscape_tui.practice import ChatServer, Reply
 from dreamscape_tui.practice.sample import scripted_answer
+from tests.browser_fixtures import browser_test
 from tests.test_tui_support import sample_root
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def browser(test: F) -> F:
-    """A test that runs the real pool (headless Chromium through chromedriver)."""
-    marked: F = pytest.mark.browser(pytest.mark.skipif(
-        not (shutil.which("chromium") and shutil.which("chromedriver")),
-        reason="needs chromium and chromedriver")(test))
-    return marked
-
 
 EXIT_BOUND_S = 10.0  # issue 8: gone within 10 s of the terminal going
 START_BOUND_S = 90.0  # scan, checks, browsers and a first prompt on a busy CI machine
@@ -205,14 +194,14 @@ def run_and_drop(args: list[str], chat: ChatServer, drop: Callable[[PtyApp], Non
     return app
 
 
-@browser
+@browser_test
 def test_tui_exits_when_the_pty_hangs_up(project: Path, chat: ChatServer) -> None:
     """The pty is the controlling terminal: closing it brings SIGHUP and SIGCONT."""
     app = run_and_drop([str(project)], chat, PtyApp.close_terminal, controlling=True)
     assert app.process.returncode in (0, 128 + signal.SIGHUP)
 
 
-@browser
+@browser_test
 def test_tui_exits_when_the_terminal_dies_without_a_signal(project: Path,
                                                            chat: ChatServer) -> None:
     """No controlling terminal, so no SIGHUP: only EOF and EIO say it is gone (the
@@ -221,14 +210,14 @@ def test_tui_exits_when_the_terminal_dies_without_a_signal(project: Path,
     assert app.process.returncode in (0, 128 + signal.SIGHUP)
 
 
-@browser
+@browser_test
 def test_tui_exits_on_sigterm(project: Path, chat: ChatServer) -> None:
     app = run_and_drop([str(project)], chat,
                        lambda app: app.process.send_signal(signal.SIGTERM))
     assert app.process.returncode == 128 + signal.SIGTERM  # the status says why it ended
 
 
-@browser
+@browser_test
 @pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGHUP])
 def test_headless_heal_exits_on_signal(project: Path, chat: ChatServer, signo: int) -> None:
     app = run_and_drop(["heal", "--headless", str(project)], chat,
@@ -236,7 +225,7 @@ def test_headless_heal_exits_on_signal(project: Path, chat: ChatServer, signo: i
     assert app.process.returncode == 128 + signo
 
 
-@browser
+@browser_test
 @pytest.mark.skipif(not shutil.which("tmux"), reason="needs tmux")
 def test_tui_exits_when_tmux_is_killed(project: Path, chat: ChatServer) -> None:
     """``tmux kill-server`` on a private socket: the pane's pty goes away."""

@@ -17,30 +17,19 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
 from dreamscape_tui.practice import ERROR_MESSAGES, ChatServer, Prompt, Reply
+from tests.browser_fixtures import needs_browser, plain_chromium
 from tests.page_helpers import EXEC_COMMAND_JS, PASTE_JS, css, wait_until
 from tests.prompts import big_prompt
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()),
-        reason="needs Debian's chromium and chromedriver",
-    ),
-]
+pytestmark = [pytest.mark.browser, needs_browser]
 
 PROMPT = "#prompt-textarea"
 SEND = 'button[data-testid="send-button"]'
@@ -58,26 +47,10 @@ ERROR = 'div.text-token-text-error[data-testid="error-message"]'
 
 
 @pytest.fixture(scope="session")
-def driver() -> Iterator[webdriver.Chrome]:
+def driver() -> Iterator[WebDriver]:
     """One headless Chromium for the module (starting one costs most of a second)."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ):
-        options.add_argument(arg)
-    browser = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    try:
+    with plain_chromium() as browser:
         yield browser
-    finally:
-        browser.quit()
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +97,7 @@ def answer_text(driver: WebDriver, index: int = -1) -> str:
 
 @pytest.mark.parametrize("method", ["paste", "execCommand", "cdp-insertText"])
 def test_inserted_20kb_prompt_arrives_byte_exact(
-    driver: webdriver.Chrome, server: ChatServer, method: str
+    driver: WebDriver, server: ChatServer, method: str
 ) -> None:
     """Pasted / execCommand-inserted multi-line text reaches the server unchanged."""
     text = big_prompt()
