@@ -17,7 +17,7 @@ from dreamscape_tui.core.apply import content_hash
 from dreamscape_tui.core.config import load_config
 from dreamscape_tui.core.engine import AutomationEngine
 from dreamscape_tui.core.healstore import HealStore
-from dreamscape_tui.core.store import Store
+from dreamscape_tui.core.healtypes import HealState, parse_heal_id
 from dreamscape_tui.practice.sample import (
     ESCALATED,
     FIXED_CART,
@@ -71,8 +71,11 @@ def test_heals_the_sample_project_and_escalates_the_rest(tmp_path: Path, api: Fa
         assert (root / entry["backup"]).read_bytes() == originals[entry["path"]]
     escalated = data["escalated"][0]
     assert escalated["attempts"] == 3 and "attempts exhausted" in escalated["reason"]
-    with Store.for_project(root) as store:
-        reasons = [a["reason"] for a in HealStore(store).attempts(escalated["id"])]
+    heals = HealStore.for_project(root)
+    item = heals.get(parse_heal_id(escalated["id"]))
+    assert item is not None
+    reasons = [a.reason for a in item.log]
+    heals.close()
     assert "test file" in reasons[0] and "outside the project" in reasons[2]
     assert not list(root.rglob("__pycache__"))
 
@@ -134,20 +137,20 @@ def test_sigkill_mid_heal_then_rerun_resumes(tmp_path: Path, api: FakeOpenAI) ->
         time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    with Store.for_project(root) as store:
-        states = {i["path"]: i["state"] for i in HealStore(store).items()}
+    heals = HealStore.for_project(root)
+    states = {i.path: i.state for i in heals.items()}
+    heals.close()
     assert "running" in states.values()  # killed mid-heal, and that was persisted
     api.fallback = lambda prompt: Scripted.answer(scripted_answer(prompt))
     rerun = heal_cli(root)
     assert rerun.returncode == 3, rerun.stderr
-    with Store.for_project(root) as store:
-        heals = HealStore(store)
-        items = heals.items()
-        journal = heals.journal_entries()
-    assert {i["path"] for i in items if i["state"] == "healed"} == HEALED
-    assert {i["path"] for i in items if i["state"] == "escalated"} == ESCALATED
+    heals = HealStore.for_project(root)
+    items, journal = heals.items(), heals.applied_fixes()
+    heals.close()
+    assert {i.path for i in items if i.state == "healed"} == HEALED
+    assert {i.path for i in items if i.state == "escalated"} == ESCALATED
     assert len(items) == 4  # nothing queued twice
-    assert sorted(e["path"] for e in journal) == sorted(HEALED)  # applied once each
+    assert sorted(e.path for e in journal) == sorted(HEALED)  # applied once each
     assert failing_tests(root) == {"tests/test_inventory.py::test_restock"}
 
 
@@ -181,13 +184,13 @@ def test_interrupted_apply_rolls_forward_exactly_once(tmp_path: Path, api: FakeO
                     if f.path == "shop/cart.py"]
         [heal_id] = engine.enqueue(failures)
         # what a process killed right after journaling the apply leaves behind
-        engine.heals.journal(heal_id, path="shop/cart.py", backup="b", state="applying",
-                             before_hash=content_hash(original),
-                             after_hash=content_hash(FIXED_CART.encode()))
-        engine.heals.update(heal_id, state="applying", candidate=FIXED_CART)
+        engine.heals.record_apply(heal_id, path="shop/cart.py", backup="b", state="applying",
+                                  before_hash=content_hash(original),
+                                  after_hash=content_hash(FIXED_CART.encode()))
+        engine.heals.update(heal_id, state=HealState.APPLYING, applying=FIXED_CART)
         assert engine.recover() == 1
         assert (root / "shop" / "cart.py").read_text() == FIXED_CART
-        assert engine.heals.get(heal_id)["state"] == "healed"  # type: ignore[index]
+        assert engine.heals.get(heal_id).state is HealState.HEALED  # type: ignore[union-attr]
         assert engine.recover() == 0  # and nothing is applied a second time
     finally:
         engine.close()
@@ -225,14 +228,16 @@ def test_validation_timeout_escalates(tmp_path: Path, api: FakeOpenAI) -> None:
 
 
 def test_learned_statistics_reorder_the_ladder(tmp_path: Path) -> None:
-    with Store(tmp_path / "s.json") as store:
-        heals = HealStore(store)
-        assert heals.learned_order("test") == []
-        for _ in range(3):
-            heals.record_outcome("fast", "test", False)
-            heals.record_outcome("strong", "test", True)
-        assert heals.learned_order("test") == ["strong", "fast"]
-        assert heals.learned_order("syntax") == []
+    heals = HealStore(tmp_path / "heals.jsonl")
+    assert heals.learned_order("test") == []
+    for _ in range(3):
+        heals.record_outcome("fast", "test", False)
+        heals.record_outcome("strong", "test", True)
+    assert heals.learned_order("test") == ["strong", "fast"]
+    assert heals.learned_order("syntax") == []
+    heals.close()
+    reopened = HealStore(tmp_path / "heals.jsonl")  # the statistics are durable
+    assert reopened.learned_order("test") == ["strong", "fast"]
 
 
 @pytest.mark.parametrize(("args", "needle"), [
@@ -261,8 +266,8 @@ def test_an_unchanged_file_is_a_failed_attempt_without_validation(tmp_path: Path
     reasons = {e["path"]: e["reason"] for e in json.loads(proc.stdout)["escalated"]}
     assert reasons == dict.fromkeys(reasons, "attempts exhausted (1): the answer changes nothing")
     assert len(reasons) == 4
-    with Store.for_project(root) as store:
-        heals = HealStore(store)
-        attempts = [a for item in heals.items() for a in heals.attempts(item["id"])]
-    assert [(a["outcome"], a["reason"], a["diff"]) for a in attempts] == [
+    heals = HealStore.for_project(root)
+    attempts = [a for item in heals.items() for a in item.log]
+    heals.close()
+    assert [(a.outcome, a.reason, a.diff) for a in attempts] == [
         ("failed", "the answer changes nothing", "")] * 4

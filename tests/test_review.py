@@ -10,6 +10,7 @@ import pytest
 from dreamscape_tui.core.config import load_config
 from dreamscape_tui.core.engine import AutomationEngine
 from dreamscape_tui.core.errors import UserError
+from dreamscape_tui.core.healtypes import HealState
 from dreamscape_tui.practice.sample import FIXED_CART, SAMPLE_FILES, scripted_answer
 from tests.fake_openai import FakeOpenAI, Scripted, fake_openai_server
 from tests.heal_helpers import api_config, sample_project, scripted
@@ -32,9 +33,9 @@ def engine(tmp_path: Path, api: FakeOpenAI) -> Iterator[AutomationEngine]:
     engine.close()
 
 
-def escalated(engine: AutomationEngine, path: str) -> str:
-    [item] = [i for i in engine.heals.items(("escalated",)) if i["path"] == path]
-    return str(item["id"])
+def escalated(engine: AutomationEngine, path: str) -> int:
+    [item] = [i for i in engine.heals.items((HealState.ESCALATED,)) if i.path == path]
+    return item.id
 
 
 def test_accept_revalidates_and_applies_with_backup(engine: AutomationEngine) -> None:
@@ -43,7 +44,7 @@ def test_accept_revalidates_and_applies_with_backup(engine: AutomationEngine) ->
     backup = engine.accept(heal_id)
     assert target.read_text() == FIXED_CART
     assert backup.read_text() == SAMPLE_FILES["shop/cart.py"]
-    assert engine.heals.get(heal_id)["state"] == "accepted"  # type: ignore[index]
+    assert engine.heals.get(heal_id).state is HealState.ACCEPTED  # type: ignore[union-attr]
     with pytest.raises(UserError, match="not waiting for review"):
         engine.accept(heal_id)
 
@@ -71,7 +72,7 @@ def test_reject_leaves_the_file_byte_identical(engine: AutomationEngine) -> None
     before = (engine.root / "calc.py").read_bytes()
     engine.reject(heal_id)
     assert (engine.root / "calc.py").read_bytes() == before
-    assert engine.heals.get(heal_id)["state"] == "rejected"  # type: ignore[index]
+    assert engine.heals.get(heal_id).state is HealState.REJECTED  # type: ignore[union-attr]
 
 
 def test_retry_with_hint_reaches_the_prompt(engine: AutomationEngine, api: FakeOpenAI) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from dreamscape_tui.core.errors import UserError
-from dreamscape_tui.core.healstore import HealStore
-from dreamscape_tui.core.store import STATE_DIR
+from dreamscape_tui.core.healstore import STATE_DIR, HealStore
+from dreamscape_tui.core.healtypes import HealId, HealItem, HealState, heal_label
 
 BACKUPS = "backups"
 
@@ -52,71 +53,74 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def backup_path(root: Path, heal_id: str, rel: str) -> Path:
-    return root / STATE_DIR / BACKUPS / heal_id / rel
+def backup_path(root: Path, heal_id: HealId, rel: str) -> Path:
+    return root / STATE_DIR / BACKUPS / heal_label(heal_id) / rel
 
 
-def apply_fix(root: Path, heals: HealStore, heal_id: str, rel: str, candidate: str,
-              base_hash: str) -> Path:
-    """Apply ``candidate`` to ``rel``; returns the backup path. Raises ApplyConflict."""
+def apply_fix(root: Path, heals: HealStore, item: HealItem, candidate: str,
+              base_hash: str) -> tuple[HealItem, Path]:
+    """Apply ``candidate`` to the item's file; returns (the APPLYING item, its backup).
+
+    Raises ApplyConflict when the file no longer holds ``base_hash``.
+    """
+    rel = item.path
     target = root / rel
     original = target.read_bytes()
     if content_hash(original) != base_hash:
         raise ApplyConflict(f"{rel} changed since the heal started")
     new = candidate.encode("utf-8")
-    backup = backup_path(root, heal_id, rel)
-    heals.journal(heal_id, path=rel, backup=str(backup.relative_to(root)), state="applying",
-                  before_hash=base_hash, after_hash=content_hash(new))
-    heals.update(heal_id, state="applying", candidate=candidate)
+    backup = backup_path(root, item.id, rel)
+    heals.record_apply(item.id, path=rel, backup=str(backup.relative_to(root)),
+                       state="applying", before_hash=base_hash, after_hash=content_hash(new))
+    item = heals.save(replace(item, state=HealState.APPLYING, applying=candidate))
     backup.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(backup, original)
     if file_hash(target) != base_hash:  # edited while we wrote the backup
-        heals.journal(heal_id, state="conflict")
+        heals.record_apply(item.id, state="conflict")
         raise ApplyConflict(f"{rel} changed since the heal started")
     atomic_write(target, new)
-    heals.journal(heal_id, state="applied")
-    return backup
+    heals.record_apply(item.id, state="applied")
+    return item, backup
 
 
-def finish_interrupted_apply(root: Path, heals: HealStore, item: dict[str, object]) -> str:
+def finish_interrupted_apply(root: Path, heals: HealStore, item: HealItem) -> HealState:
     """Roll an apply a killed process left behind forward; returns the new state.
 
     The file holds the fix: it was applied ("healed"). It holds the original: apply it
     again (nothing is applied twice: the hash says which). Anything else: the user
     changed the file, so the heal starts over ("queued").
     """
-    heal_id, rel = str(item["id"]), str(item["path"])
-    entry = next((e for e in heals.journal_entries() if e["heal_id"] == heal_id), None)
-    current = file_hash(root / rel)
-    if entry and current == entry["after_hash"]:
-        heals.journal(heal_id, state="applied")
-        return "healed"
-    if entry and current == entry["before_hash"] and isinstance(item.get("candidate"), str):
-        apply_fix(root, heals, heal_id, rel, str(item["candidate"]), current)
-        return "healed"
+    entry = next((e for e in heals.applied_fixes() if e.heal_id == item.id), None)
+    current = file_hash(root / item.path)
+    if entry and current == entry.after_hash:
+        heals.record_apply(item.id, state="applied")
+        return HealState.HEALED
+    if entry and current == entry.before_hash and item.applying is not None:
+        apply_fix(root, heals, item, item.applying, current)
+        return HealState.HEALED
     if entry:
-        heals.journal(heal_id, state="conflict")
-    return "queued"
+        heals.record_apply(item.id, state="conflict")
+    return HealState.QUEUED
 
 
-def undo(root: Path, heals: HealStore, heal_id: str | None = None) -> tuple[str, str]:
-    """Restore the backup of the latest (or the given) applied heal; (heal id, path)."""
-    applied = [e for e in heals.journal_entries() if e["state"] == "applied"]
-    if heal_id:
-        applied = [e for e in applied if e["heal_id"] == heal_id]
+def undo(root: Path, heals: HealStore, heal_id: HealId | None = None) -> HealItem:
+    """Restore the backup of the latest (or the given) applied heal; the undone item."""
+    applied = [e for e in heals.applied_fixes() if e.state == "applied"]
+    if heal_id is not None:
+        applied = [e for e in applied if e.heal_id == heal_id]
         if not applied:
-            raise UserError(f"heal {heal_id!r}: no applied heal with that id "
+            raise UserError(f"heal {heal_label(heal_id)}: no applied heal with that id "
                             "(see dreamscape heal --json for ids)")
     if not applied:
         raise UserError("nothing to undo: no heal has been applied here")
     entry = applied[-1]
-    target, backup = root / entry["path"], root / entry["backup"]
+    label = heal_label(entry.heal_id)
+    target, backup = root / entry.path, root / entry.backup
     if not backup.is_file():
-        raise UserError(f"{backup}: the backup is missing; cannot undo {entry['heal_id']}")
-    if file_hash(target) != entry["after_hash"]:
-        raise UserError(f"{entry['path']} changed since heal {entry['heal_id']}; "
+        raise UserError(f"{backup}: the backup is missing; cannot undo {label}")
+    if file_hash(target) != entry.after_hash:
+        raise UserError(f"{entry.path} changed since heal {label}; "
                         f"not overwriting it (the original is in {backup})")
     atomic_write(target, backup.read_bytes())
-    heals.journal(entry["heal_id"], state="undone")
-    heals.update(entry["heal_id"], state="undone")
-    return entry["heal_id"], entry["path"]
+    heals.record_apply(entry.heal_id, state="undone")
+    return heals.update(entry.heal_id, state=HealState.UNDONE)

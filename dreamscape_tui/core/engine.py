@@ -21,7 +21,8 @@ from dreamscape_tui.core.config import Config, RoutingConfig
 from dreamscape_tui.core.errors import UserError
 from dreamscape_tui.core.events import ChecksFinished, EngineLog, Event, EventSink, HealChanged
 from dreamscape_tui.core.heal import Healer, HealOptions
-from dreamscape_tui.core.healstore import HealStore
+from dreamscape_tui.core.healstore import JOURNAL_FILE, HealStore
+from dreamscape_tui.core.healtypes import HealId, HealItem, HealState, heal_label
 from dreamscape_tui.core.metrics import FileMetrics
 from dreamscape_tui.core.registry import ModelRegistry, PromptSession
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
@@ -30,12 +31,6 @@ from dreamscape_tui.core.validate import Workspace
 
 # (config, sink) -> a SessionPool that starts on first use and reports to the sink
 SessionFactory = Callable[[Config, EventSink], Any]
-
-
-def item_event(item: dict[str, Any]) -> HealChanged:
-    """A stored heal item as the event the engine sends when it changes."""
-    return HealChanged(item["id"], item["path"], item["kind"], item["state"],
-                       item["attempts"], item["model"], item.get("reason", ""))
 
 
 @dataclass
@@ -56,15 +51,17 @@ class AutomationEngine:
     def __init__(self, root: Path, config: Config, *, store: Store | None = None,
                  sink: EventSink | None = None, cancel: threading.Event | None = None,
                  session_factory: SessionFactory | None = None,
-                 dry_run: bool = False) -> None:
+                 dry_run: bool = False, read_only: bool = False) -> None:
         self.root = root.resolve()
         self.config = config
         self.dry_run = dry_run
+        self.read_only = read_only  # another process heals this project: only look
         # A dry run must leave no trace in the project: its state lives in a temp dir.
         self._tmp = tempfile.TemporaryDirectory(prefix="dreamscape-dry-") if dry_run else None
-        self.store = store or (Store(Path(self._tmp.name) / "state.json") if self._tmp
+        self.store = store or (Store(Path(self._tmp.name) / "scan.json") if self._tmp
                                else Store.for_project(self.root))
-        self.heals = HealStore(self.store)
+        # the heal journal sits beside the scan cache, in its own append-only file
+        self.heals = HealStore(self.store.path.parent / JOURNAL_FILE, read_only=read_only)
         self.registry = ModelRegistry(config)
         self.sink: EventSink = sink or (lambda event: None)
         self.cancel = cancel or threading.Event()
@@ -98,20 +95,20 @@ class AutomationEngine:
         self.emit(ChecksFinished(len(report.failures), tuple(report.errors)))
         return report
 
-    def enqueue(self, failures: list[Failure]) -> list[str]:
+    def enqueue(self, failures: list[Failure]) -> list[HealId]:
         queued = []
         for failure in failures:
             cc_max = self.metrics[failure.path].cc_max if failure.path in self.metrics else 0
-            heal_id = self.heals.enqueue(failure, cc_max, self.heals.history(failure.path))
-            if heal_id:
-                queued.append(heal_id)
-                item = self.heals.get(heal_id)
-                if item:
-                    self._emit_item(item)
+            item = self.heals.enqueue(failure, cc_max)
+            if item is not None:
+                queued.append(item.id)
+                self.emit(HealChanged(item))
         return queued
 
-    def _emit_item(self, item: dict[str, Any]) -> None:
-        self.emit(item_event(item))
+    def replay(self) -> None:
+        """Send every stored heal item, oldest first: how a UI learns the history."""
+        for item in self.heals.items():
+            self.emit(HealChanged(item))
 
     # -- heal ------------------------------------------------------------------------------
     def recover(self) -> int:
@@ -119,8 +116,8 @@ class AutomationEngine:
         resumed = 0
         for item in self.heals.interrupted():
             state = (finish_interrupted_apply(self.root, self.heals, item)
-                     if item["state"] == "applying" else "queued")
-            self.heals.update(item["id"], state=state)
+                     if item.state is HealState.APPLYING else HealState.QUEUED)
+            self.emit(HealChanged(self.heals.update(item.id, state=state)))
             resumed += 1
         if resumed:
             self.emit(EngineLog(f"resumed {resumed} interrupted heals"))
@@ -137,7 +134,7 @@ class AutomationEngine:
         """Run the queue to completion; returns the summary of this run."""
         options = options or HealOptions()
         started = time.monotonic()
-        before = {i["id"] for i in self.heals.items(("healed",))}
+        before = {i.id for i in self.heals.items((HealState.HEALED,))}
         config = self.config
         if options.model:
             self.registry.get(options.model)  # a clear error before any work starts
@@ -150,14 +147,13 @@ class AutomationEngine:
         wall = time.monotonic() - started
         summary = HealSummary()
         for item in self.heals.items():
-            if item["state"] == "healed" and item["id"] not in before:
-                summary.healed.append({"id": item["id"], "path": item["path"],
-                                       "attempts": item["attempts"], "model": item["model"],
-                                       "backup": item["backup"] or None})
-            elif item["state"] == "escalated":
-                summary.escalated.append({"id": item["id"], "path": item["path"],
-                                          "reason": item["reason"],
-                                          "attempts": item["attempts"]})
+            if item.state is HealState.HEALED and item.id not in before:
+                summary.healed.append({"id": item.label, "path": item.path,
+                                       "attempts": item.attempts, "model": item.model,
+                                       "backup": item.backup or None})
+            elif item.state is HealState.ESCALATED:
+                summary.escalated.append({"id": item.label, "path": item.path,
+                                          "reason": item.reason, "attempts": item.attempts})
         summary.stats = {
             "healed": len(summary.healed), "escalated": len(summary.escalated),
             "workers": healer.workers, "seconds": round(wall, 3),
@@ -181,56 +177,55 @@ class AutomationEngine:
         return self.heal(options)
 
     # -- review --------------------------------------------------------------------------
-    def accept(self, heal_id: str) -> Path:
+    def accept(self, heal_id: HealId) -> Path:
         """Re-validate an escalated item's best candidate, then apply it with a backup."""
         item = self._escalated(heal_id)
-        if not item.get("best"):
-            raise UserError(f"heal {heal_id} has no candidate fix to accept")
-        failure = Failure.from_json(item["failure"])
+        if item.best is None:
+            raise UserError(f"heal {item.label} has no candidate fix to accept")
         workspace = Workspace(self.root, cancel=self.cancel)
         try:
             passed = {o.nodeid for o in self.check_report.outcomes if o.outcome == "passed"}
-            verdict = workspace.validate(failure, item["best"], self.config.checks, passed,
-                                         self.config.heal.validation_timeout_s)
+            verdict = workspace.validate(item.failure, item.best.content, self.config.checks,
+                                         passed, self.config.heal.validation_timeout_s)
         finally:
             workspace.close()
         if not verdict.ok:
-            raise UserError(f"heal {heal_id}: the candidate does not validate: "
+            raise UserError(f"heal {item.label}: the candidate does not validate: "
                             f"{verdict.reason}")
-        try:  # the candidate was made from base_hash: never apply it over a newer edit
-            backup = apply_fix(self.root, self.heals, heal_id, item["path"], item["best"],
-                               item.get("best_base") or item["base_hash"])
+        try:  # the candidate was made from its base: never apply it over a newer edit
+            item, backup = apply_fix(self.root, self.heals, item, item.best.content,
+                                     item.best.base_hash or item.base_hash)
         except ApplyConflict:
-            raise UserError(f"{item['path']} changed since this fix was made; "
+            raise UserError(f"{item.path} changed since this fix was made; "
                             "retry to heal the current content") from None
-        self.heals.update(heal_id, state="accepted", backup=str(backup.relative_to(self.root)))
-        self._emit_item({**item, "state": "accepted"})
+        self._change(item, state=HealState.ACCEPTED, applying=None,
+                     backup=str(backup.relative_to(self.root)))
         return backup
 
-    def reject(self, heal_id: str) -> None:
-        item = self._escalated(heal_id)
-        self.heals.update(heal_id, state="rejected")
-        self._emit_item({**item, "state": "rejected"})
+    def reject(self, heal_id: HealId) -> None:
+        self._change(self._escalated(heal_id), state=HealState.REJECTED)
 
-    def retry(self, heal_id: str, hint: str) -> None:
+    def retry(self, heal_id: HealId, hint: str) -> None:
         """Queue an escalated item again with the user's hint for the next prompt."""
-        item = self._escalated(heal_id)
-        self.heals.update(heal_id, state="queued", hint=hint, attempts=0)
-        self._emit_item({**item, "state": "queued", "attempts": 0})
+        self._change(self._escalated(heal_id), state=HealState.QUEUED, hint=hint, attempts=0)
 
-    def _escalated(self, heal_id: str) -> dict[str, Any]:
-        item = self.heals.get(heal_id)
-        if item is None or item["state"] != "escalated":
-            raise UserError(f"heal {heal_id} is not waiting for review")
+    def _change(self, item: HealItem, **changes: Any) -> HealItem:
+        item = self.heals.save(replace(item, **changes))
+        self.emit(HealChanged(item))
         return item
 
-    def undo(self, heal_id: str | None = None) -> tuple[str, str]:
-        undone = undo(self.root, self.heals, heal_id)
-        item = self.heals.get(undone[0])
-        if item:
-            self._emit_item(item)
-        self.emit(EngineLog(f"undid heal {undone[0]} of {undone[1]}"))
-        return undone
+    def _escalated(self, heal_id: HealId) -> HealItem:
+        item = self.heals.get(heal_id)
+        if item is None or item.state is not HealState.ESCALATED:
+            raise UserError(f"heal {heal_label(heal_id)} is not waiting for review")
+        return item
+
+    def undo(self, heal_id: HealId | None = None) -> HealItem:
+        """Restore the latest (or the given) applied heal's backup; the undone item."""
+        item = undo(self.root, self.heals, heal_id)
+        self.emit(HealChanged(item))
+        self.emit(EngineLog(f"undid heal {item.label} of {item.path}"))
+        return item
 
     def pause(self) -> None:
         """Workers finish their current attempt, then wait; nothing is lost."""
@@ -252,6 +247,7 @@ class AutomationEngine:
         """Shut down and flush the store; safe to call more than once."""
         self.shutdown()
         self.store.close()
+        self.heals.close()
         if self._tmp is not None:
             self._tmp.cleanup()
 

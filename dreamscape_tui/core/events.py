@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dreamscape_tui.core.healtypes import HealId, HealItem, HealState
 from dreamscape_tui.core.metrics import FileMetrics
 
 
@@ -90,19 +91,22 @@ class SessionState:
 
 @dataclass(frozen=True, slots=True)
 class HealChanged:
-    """A heal item changed state (the live heal queue draws these).
+    """A heal item changed: the whole item, attempts included (the UI's read model is
+    built from these alone, never from the store)."""
 
-    ``state``: queued, running, validating, retrying, applying, healed, escalated,
-    accepted, rejected, undone.
-    """
+    item: HealItem
 
-    id: str
-    path: str
-    kind: str
-    state: str
-    attempt: int
-    model: str
-    reason: str = ""
+    @property
+    def id(self) -> HealId:
+        return self.item.id
+
+    @property
+    def path(self) -> str:
+        return self.item.path
+
+    @property
+    def state(self) -> HealState:
+        return self.item.state
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,138 +1,193 @@
-"""The heal queue, attempts, model statistics and apply journal, persisted in the store.
+"""The heal queue, attempts, model statistics and apply records: the heal journal.
 
-Every state change is written and flushed *before* it takes effect, so a process killed
-at any moment restarts with the queue intact (``recover()``). Items are plain dicts in
-TinyDB tables; this module is the only one that knows their shape.
+This module and its codec (``healpy``) are the only places where heal items are
+dicts: everything above it speaks ``HealItem``. State lives in memory and
+every change is appended to ``.dreamscape/heals.jsonl`` and fsynced *before* it takes
+effect (``journal.AppendLog``), so a process killed at any moment restarts with the
+queue intact (``AutomationEngine.recover``), and a transition costs one short line
+whatever the size of the project. The file is compacted to a snapshot on open and
+whenever the appended lines outnumber the live records by enough.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
-from tinydb import Query
-
 from dreamscape_tui.core.checks import Failure
-from dreamscape_tui.core.store import Store
+from dreamscape_tui.core.healcodec import (
+    attempt_to_dict,
+    field_to_json,
+    fix_to_dict,
+    fold,
+    item_to_dict,
+    legacy_records,
+    snapshot,
+)
+from dreamscape_tui.core.healtypes import AppliedFix, HealId, HealItem, HealState, new_item
+from dreamscape_tui.core.journal import AppendLog, Record
 
-HEALS, ATTEMPTS, STATS, JOURNAL, META = "heals", "attempts", "model_stats", "journal", "meta"
-ACTIVE = ("queued", "running", "validating", "retrying", "applying")
-SEVERITY = {"syntax": 0, "test": 1, "command": 2}
-Q = Query()
+STATE_DIR = ".dreamscape"
+JOURNAL_FILE = "heals.jsonl"
+_COMPACT_MIN = 500  # appended lines before compaction is considered
+_FIELDS = [f.name for f in fields(HealItem) if f.name not in ("id", "log")]
+
+
+@dataclass
+class _Stats:
+    tries: int = 0
+    successes: int = 0
 
 
 class HealStore:
-    """Typed access to the heal tables; every write is flushed to disk at once."""
+    """The heal journal of one project (or of a dry run, in a temp dir)."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._log = AppendLog(path, read_only=read_only)
+        self._lock = threading.Lock()
+        self._items: dict[HealId, HealItem] = {}
+        self._stats: dict[tuple[str, str], _Stats] = {}
+        self._applied: dict[HealId, AppliedFix] = {}
+        self._load()
+
+    @classmethod
+    def for_project(cls, root: Path, *, read_only: bool = False) -> HealStore:
+        return cls(root / STATE_DIR / JOURNAL_FILE, read_only=read_only)
+
+    @property
+    def recovered_to(self) -> Path | None:
+        """Where a corrupt journal was moved on open, if it was."""
+        return self._log.recovered_to
 
     # -- queue -------------------------------------------------------------------------
-    def _next_id(self) -> str:
-        meta = self.store.table(META)
-        doc = meta.get(Q.key == "heal_seq")
-        seq = (doc["value"] if doc else 0) + 1
-        meta.upsert({"key": "heal_seq", "value": seq}, Q.key == "heal_seq")
-        return f"h{seq}"
-
-    def enqueue(self, failure: Failure, cc_max: int, history: int) -> str | None:
-        """Queue ``failure`` unless an active item already heals it; returns its id."""
-        with self.store.tables() as db:
-            heals = db.table(HEALS)
-            if heals.get((Q.failure_id == failure.id) & Q.state.one_of(ACTIVE)):
+    def enqueue(self, failure: Failure, cc_max: int) -> HealItem | None:
+        """Queue ``failure`` unless an active item already heals it."""
+        with self._lock:
+            if any(i.failure.id == failure.id and i.state.active for i in self._items.values()):
                 return None
-            heal_id = self._next_id()
-            heals.insert({
-                "id": heal_id, "failure_id": failure.id, "failure": failure.to_json(),
-                "path": failure.path, "kind": failure.kind, "state": "queued", "attempts": 0,
-                "model": "", "reason": "", "base_hash": "", "best": None, "best_failing": None,
-                "best_base": "", "backup": "", "hint": "", "candidate": None, "dry_run": False,
-                "priority": [SEVERITY.get(failure.kind, 3), -history, -cc_max],
-            })
-        self.store.flush()
-        return heal_id
+            history = sum(i.path == failure.path for i in self._items.values())
+            item = new_item(max(self._items, default=0) + 1, failure, cc_max, history)
+            self._write({"op": "item", "item": item_to_dict(item)})
+            self._items[item.id] = item
+        return item
 
-    def claim_next(self) -> dict[str, Any] | None:
-        """Atomically take the most urgent queued item and mark it running."""
-        with self.store.tables() as db:
-            heals = db.table(HEALS)
-            waiting = heals.search(Q.state.one_of(("queued", "retrying")))
+    def claim_next(self) -> HealItem | None:
+        """Atomically take the most urgent waiting item and mark it running."""
+        with self._lock:
+            waiting = [i for i in self._items.values() if i.state.waiting]
             if not waiting:
                 return None
-            item = min(waiting, key=lambda d: (d["priority"], int(d["id"][1:])))
-            heals.update({"state": "running"}, Q.id == item["id"])
-            claimed = dict(item, state="running")
-        self.store.flush()
-        return claimed
+            item = min(waiting, key=lambda i: i.order)
+            return self._save(replace(item, state=HealState.RUNNING))
 
-    def update(self, heal_id: str, **fields: Any) -> None:
-        with self.store.tables() as db:
-            db.table(HEALS).update(fields, Q.id == heal_id)
-        self.store.flush()
+    def save(self, item: HealItem) -> HealItem:
+        """Persist whatever changed in ``item`` (one line), then it is the stored item."""
+        with self._lock:
+            return self._save(item)
 
-    def get(self, heal_id: str) -> dict[str, Any] | None:
-        with self.store.tables() as db:
-            doc = db.table(HEALS).get(Q.id == heal_id)
-        return dict(doc) if doc else None
+    def update(self, heal_id: HealId, **changes: Any) -> HealItem:
+        """Change fields of a stored item: ``update(3, state=HealState.QUEUED)``."""
+        with self._lock:
+            return self._save(replace(self._items[heal_id], **changes))
 
-    def items(self, states: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        with self.store.tables() as db:
-            heals = db.table(HEALS)
-            docs = heals.all() if states is None else heals.search(Q.state.one_of(list(states)))
-        return sorted((dict(d) for d in docs), key=lambda d: int(d["id"][1:]))
+    def get(self, heal_id: HealId) -> HealItem | None:
+        with self._lock:
+            return self._items.get(heal_id)
 
-    def history(self, path: str) -> int:
-        """How many heals this file has had: failure history raises its priority."""
-        with self.store.tables() as db:
-            return len(db.table(HEALS).search(Q.path == path))
+    def items(self, states: Iterable[HealState] | None = None) -> list[HealItem]:
+        """Stored items, oldest first (all, or those in ``states``)."""
+        wanted = None if states is None else frozenset(states)
+        with self._lock:
+            return [i for _, i in sorted(self._items.items())
+                    if wanted is None or i.state in wanted]
 
-    def interrupted(self) -> list[dict[str, Any]]:
-        """Items a killed process left mid-flight (to be resumed by the engine)."""
-        return self.items(("running", "validating", "retrying", "applying"))
+    def interrupted(self) -> list[HealItem]:
+        """Items a stopped process left mid-flight (the engine resumes them)."""
+        with self._lock:
+            return [i for _, i in sorted(self._items.items()) if i.state.interrupted]
 
-    # -- attempts and learning -------------------------------------------------------------
-    def add_attempt(self, heal_id: str, record: dict[str, Any]) -> None:
-        with self.store.tables() as db:
-            db.table(ATTEMPTS).insert({"heal_id": heal_id, **record})
-        self.store.flush()
-
-    def attempts(self, heal_id: str) -> list[dict[str, Any]]:
-        with self.store.tables() as db:
-            docs = db.table(ATTEMPTS).search(Q.heal_id == heal_id)
-        return sorted((dict(d) for d in docs), key=lambda d: d["number"])
-
+    # -- learning ----------------------------------------------------------------------
     def record_outcome(self, model: str, kind: str, success: bool) -> None:
         """Per model x failure-kind statistics: the learning loop's memory."""
-        with self.store.tables() as db:
-            stats = db.table(STATS)
-            cond = (Q.model == model) & (Q.kind == kind)
-            doc = stats.get(cond)
-            tries = int(doc["tries"]) if doc else 0
-            successes = int(doc["successes"]) if doc else 0
-            stats.upsert({"model": model, "kind": kind, "tries": tries + 1,
-                          "successes": successes + int(success)}, cond)
+        with self._lock:
+            self._write({"op": "outcome", "model": model, "kind": kind, "success": success})
+            stats = self._stats.setdefault((model, kind), _Stats())
+            stats.tries += 1
+            stats.successes += int(success)
 
     def learned_order(self, kind: str, min_tries: int = 3) -> list[str]:
         """Models best first for ``kind``, once there is enough evidence (else [])."""
-        with self.store.tables() as db:
-            docs = db.table(STATS).search(Q.kind == kind)
-        if sum(d["tries"] for d in docs) < min_tries:
+        with self._lock:
+            seen = {m: s for (m, k), s in self._stats.items() if k == kind}
+        if sum(s.tries for s in seen.values()) < min_tries:
             return []
-        rate = {d["model"]: (d["successes"] + 1) / (d["tries"] + 2) for d in docs}
+        rate = {m: (s.successes + 1) / (s.tries + 2) for m, s in seen.items()}
         return sorted(rate, key=lambda m: -rate[m])
 
-    # -- journal ---------------------------------------------------------------------------
-    def journal(self, heal_id: str, **fields: Any) -> None:
-        with self.store.tables() as db:
-            journal = db.table(JOURNAL)
-            if journal.get(Q.heal_id == heal_id):
-                journal.update(fields, Q.heal_id == heal_id)
+    # -- apply records -------------------------------------------------------------------
+    def record_apply(self, heal_id: HealId, **changes: Any) -> AppliedFix:
+        """Create or change the apply record of ``heal_id`` (durable on return)."""
+        with self._lock:
+            old = self._applied.get(heal_id)
+            if old is None:
+                seq = max((a.seq for a in self._applied.values()), default=0) + 1
+                fix = AppliedFix(heal_id=heal_id, seq=seq, **changes)
             else:
-                seq = len(journal) + 1
-                journal.insert({"heal_id": heal_id, "seq": seq, **fields})
-        self.store.flush()
+                fix = replace(old, **changes)
+            self._write({"op": "apply", "fix": fix_to_dict(fix)})
+            self._applied[heal_id] = fix
+            return fix
 
-    def journal_entries(self) -> list[dict[str, Any]]:
-        with self.store.tables() as db:
-            docs = db.table(JOURNAL).all()
-        return sorted((dict(d) for d in docs), key=lambda d: d["seq"])
+    def applied_fixes(self) -> list[AppliedFix]:
+        """Every apply record, in the order the applies started."""
+        with self._lock:
+            return sorted(self._applied.values(), key=lambda a: a.seq)
+
+    def close(self) -> None:
+        with self._lock:
+            self._log.close()
+
+    # -- the journal -----------------------------------------------------------------------
+    def _save(self, item: HealItem) -> HealItem:
+        old = self._items[item.id]
+        if item == old:
+            return old
+        changed = {name: field_to_json(name, getattr(item, name))
+                   for name in _FIELDS if getattr(item, name) != getattr(old, name)}
+        added = item.log[len(old.log):]
+        if item.log[:len(old.log)] != old.log:
+            raise ValueError(f"heal {item.label}: attempts are only ever added")
+        record: Record = {"op": "set", "id": item.id, "fields": changed}
+        if added:
+            record["attempts"] = [attempt_to_dict(a) for a in added]
+        self._write(record)
+        self._items[item.id] = item
+        return item
+
+    def _write(self, record: Record) -> None:
+        self._log.append(record)
+        live = len(self._items) + len(self._stats) + len(self._applied)
+        if self._log.appended > max(_COMPACT_MIN, 4 * live):
+            self._compact()
+
+    def _load(self) -> None:
+        records = self._log.replay()
+        if not records and not self.read_only:
+            records = legacy_records(self.path.parent)
+        items, stats, applied = fold(records)
+        self._items = items
+        self._stats = {key: _Stats(t, s) for key, (t, s) in stats.items()}
+        self._applied = applied
+        live = len(items) + len(stats) + len(applied)
+        if self._log.appended > 2 * live + 16 or (records and self._log.appended == 0):
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rewrite the journal as a snapshot of the live state (atomic)."""
+        stats = {key: (s.tries, s.successes) for key, s in self._stats.items()}
+        self._log.rewrite(snapshot(self._items, stats, self._applied))
