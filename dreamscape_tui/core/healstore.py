@@ -12,6 +12,7 @@ whenever the appended lines outnumber the live records by enough.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -51,6 +52,10 @@ class HealStore:
         self._log = AppendLog(path, read_only=read_only)
         self._lock = threading.Lock()
         self._items: dict[HealId, HealItem] = {}
+        self._next_id: HealId = 1
+        self._active: dict[str, HealId] = {}  # failure id -> its item in progress
+        self._history: Counter[str] = Counter()  # path -> items ever queued for it
+        self._counted: set[HealId] = set()
         self._stats: dict[tuple[str, str], _Stats] = {}
         self._applied: dict[HealId, AppliedFix] = {}
         self._load()
@@ -68,12 +73,13 @@ class HealStore:
     def enqueue(self, failure: Failure, cc_max: int) -> HealItem | None:
         """Queue ``failure`` unless an active item already heals it."""
         with self._lock:
-            if any(i.failure.id == failure.id and i.state.active for i in self._items.values()):
+            active = self._active.get(failure.id)
+            if active is not None and self._items[active].state.active:
                 return None
-            history = sum(i.path == failure.path for i in self._items.values())
-            item = new_item(max(self._items, default=0) + 1, failure, cc_max, history)
-            self._write({"op": "item", "item": item_to_dict(item)})
-            self._items[item.id] = item
+            item = new_item(self._next_id, failure, cc_max, self._history[failure.path])
+            self._log.append({"op": "item", "item": item_to_dict(item)})
+            self._remember(item)
+            self._maybe_compact()
         return item
 
     def claim_next(self) -> HealItem | None:
@@ -115,10 +121,11 @@ class HealStore:
     def record_outcome(self, model: str, kind: str, success: bool) -> None:
         """Per model x failure-kind statistics: the learning loop's memory."""
         with self._lock:
-            self._write({"op": "outcome", "model": model, "kind": kind, "success": success})
+            self._log.append({"op": "outcome", "model": model, "kind": kind, "success": success})
             stats = self._stats.setdefault((model, kind), _Stats())
             stats.tries += 1
             stats.successes += int(success)
+            self._maybe_compact()
 
     def learned_order(self, kind: str, min_tries: int = 3) -> list[str]:
         """Models best first for ``kind``, once there is enough evidence (else [])."""
@@ -139,8 +146,9 @@ class HealStore:
                 fix = AppliedFix(heal_id=heal_id, seq=seq, **changes)
             else:
                 fix = replace(old, **changes)
-            self._write({"op": "apply", "fix": fix_to_dict(fix)})
+            self._log.append({"op": "apply", "fix": fix_to_dict(fix)})
             self._applied[heal_id] = fix
+            self._maybe_compact()
             return fix
 
     def applied_fixes(self) -> list[AppliedFix]:
@@ -165,12 +173,24 @@ class HealStore:
         record: Record = {"op": "set", "id": item.id, "fields": changed}
         if added:
             record["attempts"] = [attempt_to_dict(a) for a in added]
-        self._write(record)
-        self._items[item.id] = item
+        self._log.append(record)
+        self._remember(item)
+        self._maybe_compact()
         return item
 
-    def _write(self, record: Record) -> None:
-        self._log.append(record)
+    def _remember(self, item: HealItem) -> None:
+        """Take ``item`` as the stored version (after its record is on disk)."""
+        self._items[item.id] = item
+        self._next_id = max(self._next_id, item.id + 1)
+        if item.state.active:
+            self._active[item.failure.id] = item.id
+        if item.id not in self._counted:
+            self._counted.add(item.id)
+            self._history[item.path] += 1
+
+    def _maybe_compact(self) -> None:
+        """Once the appended lines far outnumber the live records: a snapshot (the
+        state in memory already includes every appended line)."""
         live = len(self._items) + len(self._stats) + len(self._applied)
         if self._log.appended > max(_COMPACT_MIN, 4 * live):
             self._compact()
@@ -180,7 +200,8 @@ class HealStore:
         if not records and not self.read_only:
             records = legacy_records(self.path.parent)
         items, stats, applied = fold(records)
-        self._items = items
+        for item in items.values():
+            self._remember(item)
         self._stats = {key: _Stats(t, s) for key, (t, s) in stats.items()}
         self._applied = applied
         live = len(items) + len(stats) + len(applied)
