@@ -13,6 +13,10 @@ so this module has no selenium import and each step can be read on its own:
    ``SelectorMissing``: a partial answer is never returned;
 3. read: the page's own copy action first (its clipboard text is the answer's
    markdown), else a DOM-to-markdown walk whose code blocks are exact.
+
+Every wait polls the page with one script per tick, so a flow given an
+:class:`~dreamscape_tui.core.interrupt.Interrupt` is made interruptible by checking it
+before each script (:class:`InterruptiblePage`): a cancel ends any wait within a tick.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from dreamscape_tui.core.errors import (
     SelectorMissing,
     SessionExpired,
 )
+from dreamscape_tui.core.interrupt import Interrupt, raise_if_set
 from dreamscape_tui.core.profiles import Profile
 
 POLL_S = 0.05
@@ -55,6 +60,33 @@ class PageDriver(Protocol):
     def upload(self, selectors: Sequence[str], path: str) -> bool: ...
 
 
+class InterruptiblePage:
+    """A :class:`PageDriver` that raises ModelCallInterrupted before any script once
+    ``interrupt`` is set. Every wait on a page (here and in ``pagecheck``) polls it,
+    so wrapping the tab makes all of them interruptible without touching each loop."""
+
+    def __init__(self, page: PageDriver, interrupt: Interrupt) -> None:
+        self.page = page
+        self.interrupt = interrupt
+
+    def script(self, js: str, *args: Any) -> Any:
+        raise_if_set(self.interrupt, "the chat page wait")
+        return self.page.script(js, *args)
+
+    def async_script(self, js: str, timeout_s: float, *args: Any) -> Any:
+        raise_if_set(self.interrupt, "the chat page wait")
+        return self.page.async_script(js, timeout_s, *args)
+
+    def upload(self, selectors: Sequence[str], path: str) -> bool:
+        raise_if_set(self.interrupt, "the chat page wait")
+        return self.page.upload(selectors, path)
+
+
+def interruptible(page: PageDriver, interrupt: Interrupt | None) -> PageDriver:
+    """``page`` checked against ``interrupt`` (the page itself when there is none)."""
+    return page if interrupt is None else InterruptiblePage(page, interrupt)
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """The waits of one prompt, from the config and the model."""
@@ -71,10 +103,16 @@ def attachment_instruction(name: str, size: int) -> str:
 
 
 class ChatFlow:
-    """Drives one prompt on a loaded chat page with ``profile``."""
+    """Drives one prompt on a loaded chat page with ``profile``.
 
-    def __init__(self, page: PageDriver, profile: Profile, session_id: str) -> None:
-        self.page = page
+    With ``interrupt``, every step raises ModelCallInterrupted once it is set; the
+    clean-up steps (the stop click, restoring the clipboard) still reach the page.
+    """
+
+    def __init__(self, page: PageDriver, profile: Profile, session_id: str,
+                 interrupt: Interrupt | None = None) -> None:
+        self.page = interruptible(page, interrupt)
+        self._raw = page  # for clean-up that must run even when interrupted
         self.profile = profile
         self.roles = profile.roles()
         self.session_id = session_id
@@ -221,8 +259,10 @@ class ChatFlow:
             page = self.state()
 
     def stop(self) -> None:
+        """Click the stop control if the page shows one: the tab stops generating an
+        answer we gave up on (timed out or interrupted)."""
         with contextlib.suppress(Exception):  # best effort while giving up on an answer
-            self.page.script(pagejs.CLICK_JS, self.roles, "stop_button")
+            self._raw.script(pagejs.CLICK_JS, self.roles, "stop_button")
 
     # -- 3. read ----------------------------------------------------------------------
     def read(self, before: PageState, started: float) -> Answer:
@@ -256,7 +296,7 @@ class ChatFlow:
                     break
                 time.sleep(POLL_S)
         finally:
-            self.page.script(pagejs.RESTORE_CLIPBOARD_JS)
+            self._raw.script(pagejs.RESTORE_CLIPBOARD_JS)
         if not (isinstance(copied, str) and copied.strip()):
             return None
         text = copied.replace("\r\n", "\n").strip()

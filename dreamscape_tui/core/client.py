@@ -37,8 +37,10 @@ from dreamscape_tui.core import browser as proc
 from dreamscape_tui.core import chatpage as chat
 from dreamscape_tui.core import display, pagecheck, userdata
 from dreamscape_tui.core.browser import SessionHealth
+from dreamscape_tui.core.chatflow import interruptible
 from dreamscape_tui.core.config import SessionsConfig, WebchatConfig
 from dreamscape_tui.core.errors import ModelError, PageError, SessionUnavailable
+from dreamscape_tui.core.interrupt import Interrupt, raise_if_set
 from dreamscape_tui.core.pagesession import PageSession
 from dreamscape_tui.core.profiles import Profile
 
@@ -286,12 +288,18 @@ class OpenAIClient(PageSession):
     def _current_tab(self) -> _Tab:
         return self._tab(self._require())
 
-    def _load(self, url: str, profile: str, until: float) -> tuple[_Tab, Profile]:
-        """Load ``url`` and find its DOM profile (the model's, or detected: ``auto``)."""
+    def _load(self, url: str, profile: str, until: float,
+              interrupt: Interrupt | None = None) -> tuple[_Tab, Profile]:
+        """Load ``url`` and find its DOM profile (the model's, or detected: ``auto``).
+
+        ``driver.get`` is one blocking WebDriver call (chromedriver runs one command at
+        a time, so nothing can stop it from here); the interrupt is checked after it."""
+        raise_if_set(interrupt, "loading the chat page")
         driver = self._require()
         self._navigate(driver, url)
         tab = self._tab(driver)
-        return tab, pagecheck.detect_profile(tab, profile, self.webchat.selectors, until)
+        checked = interruptible(tab, interrupt)
+        return tab, pagecheck.detect_profile(checked, profile, self.webchat.selectors, until)
 
     def _navigate(self, driver: WebDriver, url: str) -> None:
         """Load ``url``; a navigation failure is a PageError naming the URL."""

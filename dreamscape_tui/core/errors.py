@@ -76,3 +76,12 @@ class ChallengeShown(ModelError):
     """
 
     retryable = False
+
+
+class ModelCallInterrupted(Exception):
+    """The caller cancelled a model call in flight (``q``, SIGTERM, pause).
+
+    Deliberately not a ``ModelError``: a ModelError counts as a failed attempt and may
+    recycle the session, while an interrupted call is neither the model's fault nor the
+    session's; the attempt is not counted and is made again on the next run.
+    """

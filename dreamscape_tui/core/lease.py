@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.errors import SessionUnavailable
+from dreamscape_tui.core.interrupt import Interrupt
 
 if TYPE_CHECKING:
     from dreamscape_tui.core.client import OpenAIClient
@@ -56,6 +57,7 @@ class PooledSession:
         return self._slot
 
     def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0,
-                      profile: str = "auto") -> Answer:
-        """Ask through this session, counting the prompt towards its recycle limit."""
-        return self._pool._run(self._slot, prompt, model_url, timeout_s, profile)
+                      profile: str = "auto", interrupt: Interrupt | None = None) -> Answer:
+        """Ask through this session, counting the prompt towards its recycle limit;
+        a set ``interrupt`` ends the wait with ModelCallInterrupted."""
+        return self._pool._run(self._slot, prompt, model_url, timeout_s, profile, interrupt)

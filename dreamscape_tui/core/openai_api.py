@@ -3,15 +3,27 @@
 Ollama, llama.cpp's server, vLLM and OpenAI all serve this endpoint, so one small
 client covers them without a dependency. It returns the same ``Answer`` and raises the
 same typed errors as the browser client, so the heal loop cannot tell them apart.
+
+urllib's blocking read cannot be interrupted, so a call given an
+:class:`~dreamscape_tui.core.interrupt.Interrupt` runs the request in a daemon thread
+and waits for it in :data:`~dreamscape_tui.core.interrupt.POLL_S` ticks; on an
+interrupt it shuts the request's socket down, which ends that thread's read at once
+(no thread is left waiting out the model's timeout), and raises ModelCallInterrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
 import os
+import queue
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from dreamscape_tui.core.answer import Answer, fenced_blocks
@@ -23,6 +35,7 @@ from dreamscape_tui.core.errors import (
     RateLimited,
     UsageError,
 )
+from dreamscape_tui.core.interrupt import POLL_S, Interrupt, raise_if_set
 
 
 def endpoint(base_url: str) -> str:
@@ -42,8 +55,24 @@ def _api_key(model: ModelConfig) -> str | None:
     return key
 
 
-def chat_completion(model: ModelConfig, prompt: str) -> Answer:
-    """Ask ``model`` one question; raise a ModelError subclass on any failure."""
+def chat_completion(model: ModelConfig, prompt: str, *,
+                    interrupt: Interrupt | None = None) -> Answer:
+    """Ask ``model`` one question; raise a ModelError subclass on any failure, or
+    ModelCallInterrupted within a poll tick of ``interrupt`` being set."""
+    request = _request(model, prompt)
+    started = time.monotonic()
+    if interrupt is None:
+        raw = _fetch(model, request, urllib.request.urlopen)
+    else:
+        raw = _fetch_interruptible(model, request, interrupt)
+    text = _content(model, raw)
+    blocks = tuple(block.code for block in fenced_blocks(text))
+    return Answer(text=text, code_blocks=blocks, seconds=time.monotonic() - started,
+                  model=model.name)
+
+
+def _request(model: ModelConfig, prompt: str) -> urllib.request.Request:
+    """The POST of one prompt, with the API key when the model names one."""
     body = json.dumps({
         "model": model.model,
         "messages": [{"role": "user", "content": prompt}],
@@ -53,12 +82,18 @@ def chat_completion(model: ModelConfig, prompt: str) -> Answer:
     key = _api_key(model)
     if key:
         headers["Authorization"] = f"Bearer {key}"
-    url = endpoint(model.base_url)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    started = time.monotonic()
+    return urllib.request.Request(endpoint(model.base_url), data=body, headers=headers,
+                                  method="POST")
+
+
+def _fetch(model: ModelConfig, request: urllib.request.Request,
+           open_url: Callable[..., Any]) -> bytes:
+    """The response body of ``request`` opened with ``open_url`` (``urlopen`` or an
+    opener's ``open``); transport and HTTP failures as ModelErrors."""
     try:
-        with urllib.request.urlopen(request, timeout=model.timeout_s) as response:
-            raw = response.read()
+        with open_url(request, timeout=model.timeout_s) as response:
+            raw: bytes = response.read()
+            return raw
     except urllib.error.HTTPError as exc:
         raise _http_error(model, exc) from None
     except TimeoutError:
@@ -66,11 +101,107 @@ def chat_completion(model: ModelConfig, prompt: str) -> Answer:
             f"model {model.name!r}: no answer within {model.timeout_s:g} s") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise ModelError(f"model {model.name!r}: cannot reach {url}: {reason}") from None
-    text = _content(model, raw)
-    blocks = tuple(block.code for block in fenced_blocks(text))
-    return Answer(text=text, code_blocks=blocks, seconds=time.monotonic() - started,
-                  model=model.name)
+        raise ModelError(
+            f"model {model.name!r}: cannot reach {request.full_url}: {reason}") from None
+
+
+def _fetch_interruptible(model: ModelConfig, request: urllib.request.Request,
+                         interrupt: Interrupt) -> bytes:
+    """:func:`_fetch` in a daemon thread, waited for in POLL_S ticks; on an interrupt
+    its socket is shut down (so the thread ends now) and ModelCallInterrupted raised."""
+    raise_if_set(interrupt)
+    sockets = _Sockets()
+    opener = urllib.request.build_opener(_TrackedHTTPHandler(sockets),
+                                         _TrackedHTTPSHandler(sockets))
+    outcome: queue.Queue[tuple[bytes, BaseException | None]] = queue.Queue(maxsize=1)
+
+    def run() -> None:
+        try:
+            outcome.put((_fetch(model, request, opener.open), None))
+        except BaseException as exc:  # handed to the caller, whatever it is
+            outcome.put((b"", exc))
+
+    threading.Thread(target=run, name="openai-api-request", daemon=True).start()
+    while True:
+        try:
+            raw, error = outcome.get(timeout=POLL_S)
+        except queue.Empty:
+            if interrupt.is_set():
+                sockets.shut()
+                raise_if_set(interrupt, f"the request to model {model.name!r}")
+            continue
+        if error is not None:
+            raise error
+        return raw
+
+
+class _Sockets:
+    """The sockets one request opened, so another thread can end its blocking reads.
+
+    urllib hides its connection (and drops ``conn.sock`` once the headers are read),
+    so the connections it makes record their socket here as they connect; a socket
+    connecting after :meth:`shut` is shut at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        self._shut = False
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._open.append(sock)
+            shut = self._shut
+        if shut:
+            _shut_down(sock)
+
+    def shut(self) -> None:
+        """Shut every socket down (both ways): a blocked read returns, the peer sees EOF."""
+        with self._lock:
+            self._shut = True
+            sockets = list(self._open)
+        for sock in sockets:
+            _shut_down(sock)
+
+
+def _shut_down(sock: socket.socket) -> None:
+    """``shutdown(SHUT_RDWR)`` at the TCP level (under TLS too): unlike ``close`` it
+    wakes a thread blocked reading the socket."""
+    with contextlib.suppress(OSError, ValueError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _tracked(base: type[http.client.HTTPConnection], sockets: _Sockets) -> Any:
+    """``base`` whose ``connect`` records the socket in ``sockets``."""
+
+    class Tracked(base):  # type: ignore[valid-type,misc]
+        def connect(self) -> None:
+            super().connect()
+            sockets.add(self.sock)
+
+    return Tracked
+
+
+class _TrackedHTTPHandler(urllib.request.HTTPHandler):
+    """urllib's HTTP handler, its connections recording their sockets."""
+
+    def __init__(self, sockets: _Sockets) -> None:
+        super().__init__()
+        self._connection = _tracked(http.client.HTTPConnection, sockets)
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self._connection, req)
+
+
+class _TrackedHTTPSHandler(urllib.request.HTTPSHandler):
+    """urllib's HTTPS handler (default TLS context), its connections recording their
+    sockets."""
+
+    def __init__(self, sockets: _Sockets) -> None:
+        super().__init__()
+        self._connection = _tracked(http.client.HTTPSConnection, sockets)
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self._connection, req)
 
 
 def _http_error(model: ModelConfig, exc: urllib.error.HTTPError) -> ModelError:

@@ -6,6 +6,12 @@ a model need no selenium type: they work through a
 as the base of :class:`~dreamscape_tui.core.client.OpenAIClient`, so that client.py
 (the ONLY selenium importer, DESIGN §2) holds just the WebDriver: starting and quitting
 it, its cookies, and the three hooks below that give this class a page to work on.
+
+A prompt or a health check given an :class:`~dreamscape_tui.core.interrupt.Interrupt`
+raises ModelCallInterrupted within a poll tick once it is set (navigation itself,
+one WebDriver call, is bounded by ``page_load_timeout_s`` only); an answer still
+streaming is stopped, and the next prompt loads its page afresh, so it never reads
+the interrupted answer.
 """
 
 from __future__ import annotations
@@ -20,16 +26,18 @@ from dreamscape_tui.core import chatpage as chat
 from dreamscape_tui.core import pagecheck
 from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.browser import SessionHealth
-from dreamscape_tui.core.chatflow import ChatFlow, Limits, PageDriver
+from dreamscape_tui.core.chatflow import ChatFlow, Limits, PageDriver, interruptible
 from dreamscape_tui.core.chatpage import PageState
 from dreamscape_tui.core.config import SessionsConfig, WebchatConfig
 from dreamscape_tui.core.errors import (
     ChallengeShown,
+    ModelCallInterrupted,
     ModelError,
     PageError,
     SelectorMissing,
     SessionExpired,
 )
+from dreamscape_tui.core.interrupt import Interrupt
 from dreamscape_tui.core.pagecheck import PageInspection
 from dreamscape_tui.core.profiles import Profile
 
@@ -50,8 +58,10 @@ class PageSession(abc.ABC):
         """Turn the driver's failures during ``action`` into typed ``ModelError`` s."""
 
     @abc.abstractmethod
-    def _load(self, url: str, profile: str, until: float) -> tuple[PageDriver, Profile]:
-        """Load ``url`` and find its DOM profile (the model's, or detected: ``auto``)."""
+    def _load(self, url: str, profile: str, until: float,
+              interrupt: Interrupt | None = None) -> tuple[PageDriver, Profile]:
+        """Load ``url`` and find its DOM profile (the model's, or detected: ``auto``);
+        the detection's wait ends at ``interrupt``. The tab returned is unchecked."""
 
     @abc.abstractmethod
     def _current_tab(self) -> PageDriver:
@@ -59,8 +69,10 @@ class PageSession(abc.ABC):
 
     # -- health -----------------------------------------------------------------------
 
-    def validate_session(self, url: str | None = None) -> SessionHealth:
-        """Load ``url`` (default home_url) once and say whether a prompt could be sent."""
+    def validate_session(self, url: str | None = None, *,
+                         interrupt: Interrupt | None = None) -> SessionHealth:
+        """Load ``url`` (default home_url) once and say whether a prompt could be sent;
+        a set ``interrupt`` ends the check with ModelCallInterrupted (no health known)."""
         target = url or self.sessions.home_url
         started = time.monotonic()
 
@@ -71,10 +83,11 @@ class PageSession(abc.ABC):
             with self._translate("validating the session"):
                 until = time.monotonic() + self.sessions.page_load_timeout_s
                 try:
-                    tab, profile = self._load(target, "auto", until)
+                    tab, profile = self._load(target, "auto", until, interrupt)
                 except PageError as exc:  # connection refused, DNS, timeout
                     return health("unreachable", str(exc))
-                state, detail = pagecheck.health(tab, profile, target, until)
+                state, detail = pagecheck.health(interruptible(tab, interrupt), profile,
+                                                 target, until)
         except ModelError as exc:
             return health("error", str(exc))
         return health(state, detail)
@@ -104,21 +117,34 @@ class PageSession(abc.ABC):
         return self.submit_prompt(prompt, model_url, timeout_s=timeout_s)
 
     def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0,
-                      profile: str = "auto") -> Answer:
+                      profile: str = "auto", interrupt: Interrupt | None = None) -> Answer:
         """Send ``prompt`` on the page at ``model_url`` and return the finished answer,
-        driving the page with the DOM ``profile`` (``auto``: detected on the page)."""
+        driving the page with the DOM ``profile`` (``auto``: detected on the page).
+
+        Once ``interrupt`` is set, any wait raises ModelCallInterrupted and the answer
+        in progress is stopped (see the module docs)."""
         started = time.monotonic()
         deadline = started + timeout_s
         load_s = self.sessions.page_load_timeout_s
         with self._translate("submitting a prompt"):
-            tab, chosen = self._load(model_url, profile, min(deadline, time.monotonic() + load_s))
-            flow = ChatFlow(tab, chosen, self.session_id)
-            before = self._wait_for_composer(flow, model_url, deadline)
+            tab, chosen = self._load(model_url, profile,
+                                     min(deadline, time.monotonic() + load_s), interrupt)
+            flow = ChatFlow(tab, chosen, self.session_id, interrupt)
             limits = Limits(deadline=deadline, timeout_s=timeout_s,
                             start_s=self.webchat.stream_start_timeout_s, load_s=load_s)
-            answer = flow.submit(prompt, before, limits)
+            answer = self._ask(flow, prompt, model_url, limits)
         return replace(answer, seconds=time.monotonic() - started,
                        model=chat.model_from_url(model_url))
+
+    def _ask(self, flow: ChatFlow, prompt: str, url: str, limits: Limits) -> Answer:
+        """Wait for the composer and put the prompt; interrupted, stop the answer the
+        tab may still be generating (it would go on using the account's quota)."""
+        try:
+            before = self._wait_for_composer(flow, url, limits.deadline)
+            return flow.submit(prompt, before, limits)
+        except ModelCallInterrupted:
+            flow.stop()
+            raise
 
     def _wait_for_composer(self, flow: ChatFlow, url: str, deadline: float) -> PageState:
         limit = min(deadline, time.monotonic() + self.sessions.page_load_timeout_s)

@@ -8,6 +8,11 @@ stale, a dead browser is replaced and the prompt retried once, and a session is
 recycled after page errors (reload) or after ``max_prompts_per_session`` prompts
 (restart, so a long-lived tab cannot grow without bound).
 
+A caller may pass an :class:`~dreamscape_tui.core.interrupt.Interrupt`: waiting for a
+free session, its health check and the prompt then end with ModelCallInterrupted
+once it is set. An interrupted lease is released as it is (the session is healthy:
+no recycle); starting a browser, one blocking call, is not interrupted.
+
 Every state change is reported as a :class:`SessionState` event to ``sink`` (the TUI's
 health panel). This module never imports selenium: browsers come from a client factory
 (tests inject fakes), the default one being :class:`OpenAIClient`. It runs the browsers
@@ -32,6 +37,7 @@ from dreamscape_tui.core.cookies import cookies_by_site
 from dreamscape_tui.core.errors import (
     AnswerTimeout,
     BadResponse,
+    ModelCallInterrupted,
     ModelError,
     PageError,
     SelectorMissing,
@@ -39,6 +45,7 @@ from dreamscape_tui.core.errors import (
     SessionUnavailable,
 )
 from dreamscape_tui.core.events import Event, SessionState
+from dreamscape_tui.core.interrupt import POLL_S, Interrupt, raise_if_set
 from dreamscape_tui.core.lease import PooledSession, Slot
 from dreamscape_tui.core.signals import Stoppable, install_signal_handlers
 from dreamscape_tui.core.slotboard import SlotBoard
@@ -222,14 +229,16 @@ class SessionPool:
     # -- leasing ----------------------------------------------------------------------
 
     @contextmanager
-    def lease(self, timeout: float | None = None) -> Iterator[PooledSession]:
-        """Hold one session exclusively; blocks until one is free (``timeout`` seconds)."""
+    def lease(self, timeout: float | None = None, *,
+              interrupt: Interrupt | None = None) -> Iterator[PooledSession]:
+        """Hold one session exclusively; blocks until one is free (``timeout`` seconds)
+        or ``interrupt`` is set (ModelCallInterrupted)."""
         if not self._started:
             self.start(wait=False)
-        slot = self._board.acquire(timeout)
+        slot = self._acquire(timeout, interrupt)
         error: BaseException | None = None
         try:
-            self._make_fit(slot)
+            self._make_fit(slot, interrupt)
             self._board.set(slot, "busy")
             yield PooledSession(self, slot)
         except BaseException as exc:
@@ -238,21 +247,42 @@ class SessionPool:
         finally:
             self._release(slot, error)
 
-    def _make_fit(self, slot: Slot) -> None:
+    def _acquire(self, timeout: float | None, interrupt: Interrupt | None) -> Slot:
+        """A free slot, as :meth:`SlotBoard.acquire`. With ``interrupt`` the wait is cut
+        into POLL_S slices, since a Condition cannot also wait on the interrupt."""
+        if interrupt is None:
+            return self._board.acquire(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            raise_if_set(interrupt, "waiting for a browser session")
+            left = None if deadline is None else deadline - time.monotonic()
+            try:
+                return self._board.acquire(POLL_S if left is None else min(POLL_S, max(left, 0)))
+            except SessionUnavailable:
+                if self._board.closed:
+                    raise
+                if left is not None and left <= POLL_S:
+                    raise SessionUnavailable(
+                        f"no browser session became free within {timeout:g}s") from None
+
+    def _make_fit(self, slot: Slot, interrupt: Interrupt | None = None) -> None:
         """Before handing a session out: start it if it failed, check it if stale, replace
-        it if the browser died."""
+        it if the browser died. ``interrupt`` ends the check, and prevents a start."""
         client = slot.client
         if client is None:
+            raise_if_set(interrupt, "waiting for a browser session")
             self._board.set(slot, "recycling", detail="restarting after a failed start")
             self._replace_client(slot)
             return
         if time.monotonic() - slot.checked >= self._sessions.health_interval_s:
-            health = client.validate_session()
+            health = (client.validate_session() if interrupt is None
+                      else client.validate_session(interrupt=interrupt))
             self._board.record_health(slot, health.state, health.latency_ms, health.detail)
             if health.state == "healthy" or client.is_alive():
                 return
         elif client.is_alive():
             return
+        raise_if_set(interrupt, "waiting for a browser session")
         self._board.set(slot, "recycling", detail="browser died; replacing it")
         self._replace_client(slot)
 
@@ -295,37 +325,48 @@ class SessionPool:
     # -- prompts ----------------------------------------------------------------------
 
     def submit(self, prompt: str, model_url: str, *, timeout_s: float = 300.0,
-               profile: str = "auto") -> Answer:
-        """Lease a session and ask; a browser that died is replaced and asked once more."""
-        with self.lease() as session:
+               profile: str = "auto", interrupt: Interrupt | None = None) -> Answer:
+        """Lease a session and ask; a browser that died is replaced and asked once more.
+        A set ``interrupt`` ends any of it with ModelCallInterrupted."""
+        with self.lease(interrupt=interrupt) as session:
             try:
                 return session.submit_prompt(prompt, model_url, timeout_s=timeout_s,
-                                             profile=profile)
-            except SessionUnavailable:
+                                             profile=profile, interrupt=interrupt)
+            except SessionUnavailable as exc:
                 if self._board.closed:
                     raise
+                if interrupt is not None and interrupt.is_set():
+                    # the next lease replaces the dead browser (it is not alive)
+                    raise ModelCallInterrupted("the model call was interrupted") from exc
                 logger.warning("session %s died mid-prompt; replacing it and retrying", session.id)
                 self._board.set(session.slot, "recycling", detail="browser died; replacing it")
                 self._replace_client(session.slot)
                 self._board.set(session.slot, "busy")
                 return session.submit_prompt(prompt, model_url, timeout_s=timeout_s,
-                                             profile=profile)
+                                             profile=profile, interrupt=interrupt)
 
     def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = 300.0,
-                      profile: str = "auto") -> Answer:
+                      profile: str = "auto", interrupt: Interrupt | None = None) -> Answer:
         """:meth:`submit` under the client's name, so a pool serves wherever one session
         would (the registry's ``PromptSession``)."""
-        return self.submit(prompt, model_url, timeout_s=timeout_s, profile=profile)
+        return self.submit(prompt, model_url, timeout_s=timeout_s, profile=profile,
+                           interrupt=interrupt)
 
     def _run(self, slot: Slot, prompt: str, model_url: str, timeout_s: float,
-             profile: str = "auto") -> Answer:
+             profile: str = "auto", interrupt: Interrupt | None = None) -> Answer:
+        """Ask the slot's client. An interrupted prompt (ModelCallInterrupted) leaves the
+        slot's health as it was: the session did nothing wrong."""
         client = slot.client
         if client is None:
             raise SessionUnavailable(f"browser session {slot.id} is not running")
         self._board.set(slot, "busy", prompts=slot.prompts + 1)
         try:
-            answer = client.submit_prompt(prompt, model_url, timeout_s=timeout_s,
-                                          profile=profile)
+            if interrupt is None:
+                answer = client.submit_prompt(prompt, model_url, timeout_s=timeout_s,
+                                              profile=profile)
+            else:
+                answer = client.submit_prompt(prompt, model_url, timeout_s=timeout_s,
+                                              profile=profile, interrupt=interrupt)
         except ModelError as exc:
             health = {SessionExpired: "logged_out", SelectorMissing: "error"}.get(
                 type(exc), slot.health

@@ -14,14 +14,18 @@ from typing import Protocol
 from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.config import Config, ModelConfig
 from dreamscape_tui.core.errors import SessionUnavailable, UsageError
+from dreamscape_tui.core.interrupt import Interrupt, raise_if_set
 from dreamscape_tui.core.openai_api import chat_completion
 
 
 class PromptSession(Protocol):
-    """Anything that can put a prompt to a chat web page (a pooled browser session)."""
+    """Anything that can put a prompt to a chat web page (a pooled browser session).
+
+    ``interrupt`` is passed only when the caller gave one, so a session written
+    before interrupts existed still serves uninterruptible calls."""
 
     def submit_prompt(self, prompt: str, model_url: str, *, timeout_s: float = ...,
-                      profile: str = ...) -> Answer:
+                      profile: str = ..., interrupt: Interrupt | None = ...) -> Answer:
         ...
 
 
@@ -32,6 +36,17 @@ class RouteRequest:
     lines: int = 0
     cc_max: int = 0
     kind: str = ""
+
+
+def _ask_session(session: PromptSession, prompt: str, model: ModelConfig,
+                 interrupt: Interrupt | None) -> Answer:
+    """``session.submit_prompt``, naming ``interrupt`` only when there is one (see
+    :class:`PromptSession`)."""
+    if interrupt is None:
+        return session.submit_prompt(prompt, model.url, timeout_s=model.timeout_s,
+                                     profile=model.profile)
+    return session.submit_prompt(prompt, model.url, timeout_s=model.timeout_s,
+                                 profile=model.profile, interrupt=interrupt)
 
 
 class ModelRegistry:
@@ -88,18 +103,21 @@ class ModelRegistry:
         return model.kind == "webchat"
 
     def process_with_model(self, session: PromptSession | None, prompt: str,
-                           model: ModelConfig) -> Answer:
+                           model: ModelConfig, *, interrupt: Interrupt | None = None) -> Answer:
         """Send ``prompt`` to ``model``: the one protocol every caller uses.
 
         ``session`` is a leased browser session for ``webchat`` models and may be None
-        for ``openai-api`` ones. Errors are the typed ``ModelError`` subclasses.
+        for ``openai-api`` ones. Errors are the typed ``ModelError`` subclasses. Once
+        ``interrupt`` is set (cancel, pause), the call raises ``ModelCallInterrupted``
+        within a second, wherever it waits: not a ModelError, so the attempt does not
+        count as failed and is made again on the next run.
         """
+        raise_if_set(interrupt)
         if model.kind == "openai-api":
-            return chat_completion(model, prompt)
+            return chat_completion(model, prompt, interrupt=interrupt)
         if session is None:
             raise SessionUnavailable(f"model {model.name!r} needs a browser session")
-        answer = session.submit_prompt(prompt, model.url, timeout_s=model.timeout_s,
-                                       profile=model.profile)
+        answer = _ask_session(session, prompt, model, interrupt)
         return Answer(answer.text, answer.code_blocks, answer.seconds, model.name,
                       answer.page_model)
 
