@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import pathspec
 import pytest
 
 from dreamscape_tui.core import ignore as ignore_module
@@ -149,13 +153,55 @@ def test_each_directory_spec_is_compiled_once(tmp_path: Path,
     files.update({".gitignore": "x.py\n", "pkg/.gitignore": "y.py\n"})
     write(tmp_path, files)
     calls: list[int] = []
-    real = ignore_module.GitIgnoreSpec.from_lines
+    real = pathspec.GitIgnoreSpec.from_lines
 
     def counting(lines: Sequence[str]) -> object:
         calls.append(1)
         return real(lines)
 
-    monkeypatch.setattr(ignore_module.GitIgnoreSpec, "from_lines", counting)
+    monkeypatch.setattr(pathspec.GitIgnoreSpec, "from_lines", counting)
     assert len(scanned(tmp_path)) == 30
-    # root .gitignore + pkg/.gitignore + built-in defaults (config patterns: none given)
-    assert len(calls) == 4  # the empty config pattern list compiles to nothing once too
+    # root .gitignore + pkg/.gitignore; the built-in defaults are matched by name and
+    # an empty config pattern list compiles to nothing, so neither goes to pathspec
+    assert len(calls) == 2
+
+
+def test_builtin_defaults_match_as_their_gitignore_patterns() -> None:
+    spec = pathspec.GitIgnoreSpec.from_lines(ignore_module.DEFAULT_PATTERNS)
+    names = [*ignore_module.DEFAULT_DIR_NAMES, "x.egg-info", ".egg-info", "a.egg-infos",
+             "egg-info", "venv2", "_venv", "__pycache__x", "node_modules.py", "pkg", ".git"]
+    for name in names:
+        for is_dir in (True, False):
+            for parent in ("", "a/", "a/b/"):
+                probe = f"{parent}{name}/" if is_dir else f"{parent}{name}"
+                expected = spec.check_file(probe).include is True
+                assert ignore_module.default_ignored(name, is_dir) == expected, probe
+
+
+def test_directories_without_ignore_files_open_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files: dict[str, str | bytes] = {f"d{i}/sub/m.py": "" for i in range(20)}
+    files.update({"d3/.gitignore": "m.py\n", "d3/sub/notes.txt": ""})
+    write(tmp_path, files)
+    opened: list[str] = []
+    real_read_text = Path.read_text
+
+    def spy(self: Path, *args: Any, **kwargs: Any) -> str:
+        opened.append(self.name)
+        return real_read_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", spy)
+    assert scanned(tmp_path) == {f"d{i}/sub/m.py" for i in range(20) if i != 3}
+    assert opened == [".gitignore"]  # only the one that exists was read
+
+
+def test_no_pattern_anywhere_needs_no_pathspec(tmp_path: Path) -> None:
+    write(tmp_path, {"a.py": "", "venv/x.py": "", "pkg/.gitignore": "# just a comment\n\n",
+                     "pkg/b.py": ""})
+    code = ("import sys; from pathlib import Path; from dreamscape_tui.core.ignore import "
+            "RuleSet; from dreamscape_tui.core.walk import walk; "
+            f"print(sorted(e.rel for e in walk(Path({str(tmp_path)!r}), RuleSet(Path("
+            f"{str(tmp_path)!r})), 10**7)), 'pathspec' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "['a.py', 'pkg/b.py'] False"

@@ -15,6 +15,7 @@ from radon.complexity import cc_rank, cc_visit
 from radon.metrics import h_visit, mi_rank, mi_visit
 from radon.raw import analyze
 
+from dreamscape_tui.core import scanner as scanner_module
 from dreamscape_tui.core.config import ScannerConfig
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
 from dreamscape_tui.core.store import Store
@@ -83,12 +84,28 @@ def test_json_contract_and_radon_identity(tmp_path: Path, cli: Cli) -> None:
     assert (empty["cc_max"], empty["cc_rank"], empty["functions"]) == (0, "A", [])
 
 
-def test_parallel_scan_equals_serial_scan(tmp_path: Path) -> None:
+@pytest.fixture
+def always_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analyse even a few small files in the process pool (with jobs > 1)."""
+    monkeypatch.setattr(scanner_module, "SERIAL_MAX_BYTES", 0)
+
+
+def test_parallel_scan_equals_serial_scan(tmp_path: Path, always_pool: None) -> None:
     files: dict[str, str | bytes] = {f"m{i:02d}.py": COMPLEX * (i % 3 + 1) for i in range(40)}
     write(tmp_path, files)
     serial = scan(tmp_path, jobs=1).to_json()
-    parallel = scan(tmp_path, jobs=2).to_json()
+    scanner = ProjectScanner(tmp_path, ScannerConfig(jobs=2))
+    parallel = scanner.scan().to_json()
+    assert scanner.pools_started == 1
     assert serial["files"] == parallel["files"]
+
+
+def test_small_analysis_needs_no_pool(tmp_path: Path) -> None:
+    write(tmp_path, {f"m{i:02d}.py": COMPLEX for i in range(40)})  # 40 files, ~30 kB
+    scanner = ProjectScanner(tmp_path, ScannerConfig(jobs=2))
+    report = scanner.scan()
+    assert report.stats is not None and report.stats.analyzed == 40
+    assert scanner.pools_started == 0
 
 
 def _hostile(root: Path) -> dict[str, str]:
@@ -121,9 +138,12 @@ def _hostile(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_hostile_files_are_skipped_with_reasons(tmp_path: Path, jobs: int) -> None:
+def test_hostile_files_are_skipped_with_reasons(tmp_path: Path, jobs: int,
+                                                always_pool: None) -> None:
     expected = _hostile(tmp_path)
-    report = scan(tmp_path, jobs=jobs)
+    scanner = ProjectScanner(tmp_path, ScannerConfig(jobs=jobs))
+    report = scanner.scan()
+    assert scanner.pools_started == (jobs > 1)
     assert [f.path for f in report.files] == ["fine.py"]
     reasons = {s.path: s.reason for s in report.skipped}
     assert set(reasons) == set(expected)
@@ -195,11 +215,18 @@ def test_no_cache_writes_no_state(tmp_path: Path, cli: Cli) -> None:
 
 
 def test_corrupt_store_warns_and_scan_succeeds(tmp_path: Path, cli: Cli) -> None:
-    write(tmp_path, {"a.py": SIMPLE, ".dreamscape/state.json": '{"scan_cache": {"1": {'})
+    torn = '{"scan_cache": {"1": {'
+    write(tmp_path, {"a.py": SIMPLE, ".dreamscape/scan.json": torn})
     result = cli("scan", "--json", str(tmp_path))
     assert result.code == 0
     assert "corrupt" in result.err and "warning" in result.err
     assert json.loads(result.out)["files"][0]["path"] == "a.py"
+    state = tmp_path / ".dreamscape"
+    assert (state / "scan.json.corrupt-1").read_text() == torn  # moved aside, kept
+    rebuilt = json.loads((state / "scan.json").read_text())
+    assert [d["path"] for d in rebuilt["scan_cache"].values()] == ["a.py"]
+    again = cli("scan", "--json", str(tmp_path))
+    assert again.err == "" and json.loads(again.out)["stats"]["cached"] == 1
 
 
 def test_cli_flags_ignore_and_no_ignore(tmp_path: Path, cli: Cli) -> None:

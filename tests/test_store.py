@@ -95,3 +95,56 @@ def test_periodic_flush_persists_without_close(tmp_path: Path) -> None:
         threading.Event().wait(0.05)
     store.close()
     assert done.is_set()
+
+
+def test_changes_stay_in_memory_until_flushed(tmp_path: Path) -> None:
+    path = tmp_path / "scan.json"
+    store = Store(path)  # no flush interval: no flusher thread
+    assert not [t for t in threading.enumerate() if t.name == "store-flush"]
+    with store.tables() as db:
+        db.table("t").insert_multiple({"i": i} for i in range(50))
+        db.table("t").truncate()
+        db.table("t").insert({"i": "last"})
+    assert not path.exists() and store.flushes == 0
+    store.flush()
+    store.flush()  # nothing changed since: no second write
+    assert store.flushes == 1
+    assert json.loads(path.read_text()) == {"t": {"1": {"i": "last"}}}
+    store.close()
+    assert store.flushes == 1
+
+
+def test_for_project_opens_the_scan_cache_file(tmp_path: Path) -> None:
+    with Store.for_project(tmp_path) as store, store.tables() as db:
+        db.table("t").insert({"i": 1})
+    assert sorted(p.name for p in (tmp_path / ".dreamscape").iterdir()) == ["scan.json"]
+
+
+def test_read_only_store_reads_and_never_writes(tmp_path: Path) -> None:
+    path = tmp_path / ".dreamscape" / "scan.json"
+    with Store(tmp_path / "absent" / "scan.json", read_only=True) as store, \
+            store.tables() as db:
+        db.table("t").insert({"i": 1})  # kept in memory only
+    assert not (tmp_path / "absent").exists()  # not even the directory
+    with Store(path) as store, store.tables() as db:
+        db.table("t").insert({"i": 1})
+    before = path.stat().st_mtime_ns
+    reader = Store(path, read_only=True, flush_interval_s=0.01)
+    with reader.tables() as db:
+        assert db.table("t").all() == [{"i": 1}]
+        db.table("t").insert({"i": 2})
+    reader.flush()
+    reader.close()
+    assert reader.flushes == 0 and path.stat().st_mtime_ns == before
+    assert sorted(p.name for p in path.parent.iterdir()) == ["scan.json"]
+
+
+def test_read_only_store_leaves_a_corrupt_file_where_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "scan.json"
+    path.write_text('{"t": {"1": ')
+    store = Store(path, read_only=True)
+    assert store.corrupt and store.recovered_to is None
+    with store.tables() as db:
+        assert db.table("t").all() == []
+    store.close()
+    assert path.read_text() == '{"t": {"1": ' and len(list(tmp_path.iterdir())) == 1

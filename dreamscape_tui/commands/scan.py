@@ -1,14 +1,22 @@
-"""``dreamscape scan``: rank a project's files by radon metrics."""
+"""``dreamscape scan``: rank a project's files by radon metrics.
+
+It runs beside a TUI or a heal of the same project: it writes the scan cache only while
+it holds the project's lock (``core/lock.py``), and otherwise reads the cache and
+writes nothing (the lock holder keeps it up to date).
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
-from dreamscape_tui.commands.common import config_for, open_store, project_root
+from dreamscape_tui.commands.common import config_for, project_root, warn
 from dreamscape_tui.core.config import with_scanner_flags
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
+from dreamscape_tui.core.store import Store, StoreError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,18 +40,57 @@ def run(args: argparse.Namespace) -> int:
         no_cache=args.no_cache,
         jobs=args.jobs,
     )
-    store = open_store(root) if config.scanner.cache else None
+    writable, release = take_lock(root) if config.scanner.cache else (False, _nothing)
+    store = open_cache(root, read_only=not writable) if config.scanner.cache else None
     try:
         report = ProjectScanner(root, config.scanner, store).scan()
     finally:
         if store is not None:
-            store.close()
+            store.close()  # the scanner wrote the cache already (if it changed)
+        release()
     if args.json:
         # json.dumps uses the C encoder; json.dump to a stream would not (3x slower).
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
     else:
         print_table(report)
     return 0
+
+
+def _nothing() -> None:
+    pass
+
+
+def take_lock(root: Path) -> tuple[bool, Callable[[], None]]:
+    """(may write the cache, release): the project's lock for the length of the scan.
+
+    When another process holds it (or it cannot be created: a read-only project), the
+    scan reads the cache and writes nothing.
+    """
+    try:
+        from dreamscape_tui.core.lock import ProjectLock, command_line
+    except ImportError:  # pragma: no cover - a tree without core/lock.py: no locking
+        return True, _nothing
+    lock = ProjectLock.try_acquire(root, command_line(["scan", str(root)]))
+    return (False, _nothing) if lock is None else (True, lock.release)
+
+
+def open_cache(root: Path, *, read_only: bool) -> Store | None:
+    """The scan cache, or None (with a warning) where it cannot be opened.
+
+    A read-only project can still be scanned; it just gets no cache. Read-only, a
+    corrupt cache is left for the lock holder to move aside, and ignored.
+    """
+    try:
+        store = Store.for_project(root, read_only=read_only)
+    except (StoreError, OSError) as exc:
+        warn(f"no cache: {exc}")
+        return None
+    if store.recovered_to is not None:
+        warn(f"{store.path} was corrupt; moved to {store.recovered_to} and rebuilt")
+    elif store.corrupt:
+        warn(f"{store.path} is corrupt; scanning without it (another process holds the "
+             f"project's lock)")
+    return store
 
 
 def print_table(report: ScanReport) -> None:

@@ -10,31 +10,40 @@ the maintainability index through radon's own ``mi_compute``.
 Every value equals (``==``) what radon 6.0.1 returns for the same source. Any input that
 cannot be analysed raises ``AnalysisError`` with a short reason and never anything else,
 so a worker process can report it instead of crashing. Deliberately free of Textual and
-Rich: this module is preloaded into the scanner's worker processes.
+Rich: this module is preloaded into the scanner's worker processes (``ANALYSIS_MODULES``).
+Radon, ``tokenize`` and ``rawmetrics`` are imported on the first analysis, not with this
+module: a scan whose files all come from the cache needs only ``FileMetrics``.
 """
 
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from radon.complexity import cc_rank
-from radon.metrics import halstead_visitor_report, mi_compute, mi_rank
-from radon.visitors import ComplexityVisitor, HalsteadVisitor
-
-from dreamscape_tui.core.rawmetrics import RawMetrics, RawMetricsError, raw_metrics
+if TYPE_CHECKING:
+    from dreamscape_tui.core.rawmetrics import RawMetrics
 
 __all__ = [
+    "ANALYSIS_MODULES",
     "AnalysisError",
     "FileMetrics",
+    "FileOutcome",
     "FunctionMetric",
     "analyze_bytes",
+    "analyze_data",
+    "analyze_file",
+    "analyze_files",
     "analyze_source",
+    "content_hash",
+    "read_file",
 ]
+
+# What an analysis imports (the scanner preloads them into its worker processes).
+ANALYSIS_MODULES = ("dreamscape_tui.core.metrics", "dreamscape_tui.core.rawmetrics",
+                    "radon.complexity", "radon.metrics", "radon.visitors")
 
 # SyntaxError messages that mean "nested too deep" rather than "not Python".
 _NESTING_MESSAGES = ("too many nested parentheses", "too many levels of indentation",
@@ -138,6 +147,55 @@ class FileMetrics:
         )
 
 
+# What analysing one file on disk gives: (root-relative path, status, size, mtime_ns,
+# content hash, payload). Status "ok": payload is ``FileMetrics.to_dict()``; "skip": a
+# reason (``AnalysisError``, or unreadable with an empty hash); "same": the content hash
+# equals the known one, nothing was analysed and payload is None.
+FileOutcome = tuple[str, str, int, int, str, Any]
+
+
+def content_hash(data: bytes) -> str:
+    """The cache's content hash of a file."""
+    from hashlib import blake2b
+
+    return blake2b(data, digest_size=16).hexdigest()
+
+
+def read_file(path: str) -> tuple[bytes, int, int]:
+    """A file's bytes with the size and mtime of what was read; raises ``OSError``."""
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        return fh.read(), st.st_size, st.st_mtime_ns
+
+
+def analyze_file(rel: str, path: str, known_hash: str = "") -> FileOutcome:
+    """Read, hash and (unless its hash is ``known_hash``) analyse one file; never raises.
+
+    Runs in the scanner's worker processes (``analyze_files``) or in the scanner itself.
+    """
+    try:
+        data, size, mtime_ns = read_file(path)
+    except OSError as exc:
+        return (rel, "skip", 0, 0, "", f"unreadable: {exc.strerror or exc}")
+    digest = content_hash(data)
+    if digest == known_hash:
+        return (rel, "same", size, mtime_ns, digest, None)
+    return analyze_data(rel, data, size, mtime_ns, digest)
+
+
+def analyze_data(rel: str, data: bytes, size: int, mtime_ns: int, digest: str) -> FileOutcome:
+    """``analyze_file`` for bytes already read and hashed."""
+    try:
+        return (rel, "ok", size, mtime_ns, digest, analyze_bytes(data).to_dict())
+    except AnalysisError as exc:
+        return (rel, "skip", size, mtime_ns, digest, str(exc))
+
+
+def analyze_files(jobs: list[tuple[str, str, str]]) -> list[FileOutcome]:
+    """A worker process's entry point: ``analyze_file`` for each (rel, path, known_hash)."""
+    return [analyze_file(rel, path, known_hash) for rel, path, known_hash in jobs]
+
+
 def analyze_bytes(data: bytes) -> FileMetrics:
     """Decode ``data`` the way Python decodes a source file, then ``analyze_source`` it.
 
@@ -145,6 +203,9 @@ def analyze_bytes(data: bytes) -> FileMetrics:
     """
     if b"\x00" in data:
         raise AnalysisError("binary file (NUL byte)")
+    import io
+    import tokenize
+
     try:
         encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
     except SyntaxError as exc:
@@ -180,6 +241,12 @@ def analyze_source(source: str) -> FileMetrics:
 
 def _analyze(source: str) -> FileMetrics:
     """The work behind ``analyze_source``; may raise anything ``analyze_source`` converts."""
+    from radon.complexity import cc_rank
+    from radon.metrics import halstead_visitor_report, mi_rank
+    from radon.visitors import ComplexityVisitor, HalsteadVisitor
+
+    from dreamscape_tui.core.rawmetrics import RawMetricsError, raw_metrics
+
     tree = _parse(source)
     # cc_visit(code) == ComplexityVisitor.from_ast(ast.parse(code)).blocks (no_assert=False,
     # not sorted, no closures); mi_visit uses the same visitor's total_complexity.
@@ -227,6 +294,8 @@ def _mi(volume: float, complexity: int, raw: RawMetrics) -> float:
     Same arithmetic as ``radon.metrics.mi_parameters``: note that radon passes the
     *logical* line count as MI's "sloc" and comment+multi lines as a percentage of sloc.
     """
+    from radon.metrics import mi_compute
+
     comment_lines = raw.comments + raw.multi
     comments = comment_lines / float(raw.sloc) * 100 if raw.sloc != 0 else 0
     return float(mi_compute(volume, complexity, raw.lloc, comments))

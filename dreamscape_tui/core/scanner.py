@@ -3,29 +3,33 @@
 Design, for speed and for a live UI:
 
 * the walk (``walk.py``) stats every candidate; a file whose size and mtime match the
-  cache is a hit without being read. Otherwise a worker reads it, hashes it, and if the
-  hash matches the cache it is still a hit (a ``touch`` costs no analysis);
-* misses are analysed in a process pool (forkserver: safe to start from a threaded
-  app) in small batches, and results stream out as they finish, cache hits first;
-* the cache lives in the store, keyed by path, size, mtime and content hash, tagged with
-  ``CACHE_VERSION`` so a change to the metrics invalidates it; it is rewritten only when
-  something changed, and a deleted file leaves it.
+  cache is a hit without being read. A cached file whose stat changed is read and
+  hashed here; if the hash matches it is still a hit (a ``touch`` costs no analysis);
+* only files that really changed are analysed: a few in this process, more in a
+  process pool (forkserver: safe to start from a threaded app) in batches, largest
+  files first, and results stream out as they finish, cache hits first. The pool (and
+  ``multiprocessing`` itself) is started only when there is analysis to do, so a rescan
+  of an unchanged project starts no process and imports neither radon nor
+  ``multiprocessing``;
+* the cache is the store (``Store.for_project``: ``.dreamscape/scan.json``), keyed by
+  path, size, mtime and content hash, tagged with ``CACHE_VERSION`` so a change to the
+  metrics invalidates it. It is read once, when the scan starts, and written once, when
+  it ends, only if something changed (a deleted file leaves it). A cancelled scan still
+  writes what it finished (files it did not reach keep their old entries, which no
+  longer match, so the next scan redoes them). A read-only store (a process beside the
+  one holding the project lock) is read and never written.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dreamscape_tui.core.config import ScannerConfig
 from dreamscape_tui.core.events import (
@@ -37,21 +41,39 @@ from dreamscape_tui.core.events import (
     SkippedFile,
 )
 from dreamscape_tui.core.ignore import RuleSet
-from dreamscape_tui.core.metrics import AnalysisError, FileMetrics, analyze_bytes
-from dreamscape_tui.core.store import Store
+from dreamscape_tui.core.metrics import (
+    ANALYSIS_MODULES,
+    FileMetrics,
+    FileOutcome,
+    analyze_data,
+    analyze_file,
+    analyze_files,
+    content_hash,
+    read_file,
+)
+from dreamscape_tui.core.store import Store, StoreError
 from dreamscape_tui.core.walk import Candidate, Rejected, walk
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.context import BaseContext
 
 CACHE_TABLE = "scan_cache"
 CACHE_VERSION = 1
-BATCH_SIZE = 8
+BATCH_SIZE = 8  # files per worker task (fewer when they are large, see BATCH_BYTES)
+BATCH_BYTES = 64_000
+# Up to this many bytes to analyse, one process does it: starting a pool costs more.
+SERIAL_MAX_BYTES = 150_000
 # (relative path, status "ok" | "skip" | "same", size, mtime_ns, hash, payload)
-WorkerResult = tuple[str, str, int, int, str, Any]
+WorkerResult = FileOutcome
+Job = tuple[str, str, str]  # (relative path, absolute path, known hash)
+
+PRELOAD = [*ANALYSIS_MODULES, "concurrent.futures.process"]
 
 
-PRELOAD = ["dreamscape_tui.core.metrics"]
+def _process_context() -> BaseContext:
+    import multiprocessing
 
-
-def _process_context() -> multiprocessing.context.ForkServerContext:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return context
@@ -83,29 +105,6 @@ def risk_score(metrics: FileMetrics) -> float:
     maintainability = min(max((100.0 - metrics.mi) / 100.0, 0.0), 1.0)
     size = min(math.log10(1 + metrics.lloc) / 3.0, 1.0)
     return round(0.5 * complexity + 0.35 * maintainability + 0.15 * size, 4)
-
-
-def _analyze_batch(jobs: list[tuple[str, str, str]]) -> list[WorkerResult]:
-    """Worker entry point: read, hash and (unless unchanged) analyse each file."""
-    return [_analyze_one(rel, path, known_hash) for rel, path, known_hash in jobs]
-
-
-def _analyze_one(rel: str, path: str, known_hash: str) -> WorkerResult:
-    try:
-        with open(path, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            data = fh.read()
-    except OSError as exc:
-        return (rel, "skip", 0, 0, "", f"unreadable: {exc.strerror or exc}")
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if digest == known_hash:
-        return (rel, "same", st.st_size, st.st_mtime_ns, digest, None)
-    try:
-        payload: Any = analyze_bytes(data).to_dict()
-        status = "ok"
-    except AnalysisError as exc:
-        payload, status = str(exc), "skip"
-    return (rel, status, st.st_size, st.st_mtime_ns, digest, payload)
 
 
 @dataclass
@@ -154,7 +153,11 @@ def rank(files: list[FileResult]) -> list[FileResult]:
 
 
 class ProjectScanner:
-    """Scan one project root; ``stream()`` yields events, ``scan()`` returns a report."""
+    """Scan one project root; ``stream()`` yields events, ``scan()`` returns a report.
+
+    ``pools_started`` counts the process pools this scanner started: none when no file
+    needed analysis (or when the analysis was small enough to run in this process).
+    """
 
     def __init__(
         self,
@@ -169,6 +172,7 @@ class ProjectScanner:
         self.store = store if config.cache else None
         self.cancel = cancel or threading.Event()
         self.rules = RuleSet(self.root, config.ignore, no_ignore=config.no_ignore)
+        self.pools_started = 0
 
     def scan(self) -> ScanReport:
         report = ScanReport(self.root)
@@ -177,18 +181,23 @@ class ProjectScanner:
         return report
 
     def stream(self) -> Iterator[Event]:
-        """Walk, emit cache hits, analyse the rest in parallel, update the cache."""
+        """Walk, emit cache hits, analyse the rest, update the cache once at the end."""
         started = time.perf_counter()
         cache = self._load_cache()
         entries = list(walk(self.root, self.rules, self.config.max_file_bytes))
-        hits: list[Candidate] = []
+        hits: list[tuple[Candidate, dict[str, Any]]] = []
         misses: list[Candidate] = []
-        rejected = [e for e in entries if isinstance(e, Rejected)]
+        rejected: list[Rejected] = []
         for entry in entries:
-            if isinstance(entry, Candidate):
-                doc = cache.get(entry.rel)
-                fresh = doc and doc["size"] == entry.size and doc["mtime_ns"] == entry.mtime_ns
-                (hits if fresh else misses).append(entry)
+            if isinstance(entry, Rejected):
+                rejected.append(entry)
+                continue
+            doc = cache.get(entry.rel)
+            if doc is not None and doc["size"] == entry.size and \
+                    doc["mtime_ns"] == entry.mtime_ns:
+                hits.append((entry, doc))
+            else:
+                misses.append(entry)
         total = len(entries)
         yield ScanStarted(str(self.root), total, len(hits))
         counts = {"done": 0, "analyzed": 0, "cached": 0, "skipped": 0}
@@ -203,8 +212,8 @@ class ProjectScanner:
                 counts["cached"] += result.cached
             return FileScanned(result, counts["done"], total)
 
-        for hit in hits:
-            yield emit(_from_cache(hit.rel, cache[hit.rel]))
+        for hit, doc in hits:
+            yield emit(_from_cache(hit.rel, doc))
         for rej in rejected:
             yield emit(SkippedFile(rej.rel, rej.reason))
         for res in self._analyze(misses, cache):
@@ -224,7 +233,7 @@ class ProjectScanner:
         for gone in [p for p in cache if p not in seen and not (self.root / p).exists()]:
             del cache[gone]
             changed = True
-        if changed and not self.cancel.is_set():
+        if changed:
             self._save_cache(cache)
         yield ScanFinished(
             files=total,
@@ -236,18 +245,50 @@ class ProjectScanner:
         )
 
     def _analyze(self, misses: list[Candidate], cache: dict[str, Any]) -> Iterator[WorkerResult]:
-        jobs = [(c.rel, c.abspath, cache.get(c.rel, {}).get("hash", "")) for c in misses]
+        """Outcomes for the files the stat check could not vouch for.
+
+        A file the cache knows is read and hashed here first: if only its stat changed
+        it is "same", and no worker is needed for it. What is left is analysed here when
+        it is small (or ``jobs`` is 1), else in a process pool.
+        """
+        todo: list[tuple[Candidate, bytes | None, str]] = []  # (file, data read, hash)
+        for c in misses:
+            if self.cancel.is_set():
+                return
+            known = cache[c.rel].get("hash", "") if c.rel in cache else ""
+            if not known:
+                todo.append((c, None, ""))
+                continue
+            try:
+                data, size, mtime_ns = read_file(c.abspath)
+            except OSError as exc:
+                yield (c.rel, "skip", 0, 0, "", f"unreadable: {exc.strerror or exc}")
+                continue
+            digest = content_hash(data)
+            if digest == known:
+                yield (c.rel, "same", size, mtime_ns, digest, None)
+            else:
+                todo.append((Candidate(c.rel, c.abspath, size, mtime_ns), data, digest))
         workers = self.config.jobs or os.cpu_count() or 1
-        if workers == 1 or len(jobs) <= BATCH_SIZE:
-            for job in jobs:
+        if workers == 1 or sum(c.size for c, _d, _h in todo) <= SERIAL_MAX_BYTES:
+            for c, read, digest in todo:
                 if self.cancel.is_set():
                     return
-                yield _analyze_one(*job)
+                if read is None:
+                    yield analyze_file(c.rel, c.abspath)
+                else:
+                    yield analyze_data(c.rel, read, c.size, c.mtime_ns, digest)
             return
-        batches = [jobs[i : i + BATCH_SIZE] for i in range(0, len(jobs), BATCH_SIZE)]
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
-            futures: dict[Future[list[WorkerResult]], list[tuple[str, str, str]]] = {
-                pool.submit(_analyze_batch, batch): batch for batch in batches
+        yield from self._analyze_in_pool([c for c, _d, _h in todo], workers)
+
+    def _analyze_in_pool(self, files: list[Candidate], workers: int) -> Iterator[WorkerResult]:
+        from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        batches = _batches(files)
+        with self._start_pool(min(workers, len(batches))) as pool:
+            futures: dict[Future[list[WorkerResult]], list[Job]] = {
+                pool.submit(analyze_files, batch): batch for batch in batches
             }
             try:
                 for future in as_completed(futures):
@@ -262,6 +303,12 @@ class ProjectScanner:
                 for future in futures:
                     future.cancel()
 
+    def _start_pool(self, workers: int) -> ProcessPoolExecutor:
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pools_started += 1
+        return ProcessPoolExecutor(max_workers=workers, mp_context=_process_context())
+
     def _load_cache(self) -> dict[str, Any]:
         if self.store is None:
             return {}
@@ -270,12 +317,35 @@ class ProjectScanner:
         return {d["path"]: dict(d) for d in docs if d.get("version") == CACHE_VERSION}
 
     def _save_cache(self, cache: dict[str, Any]) -> None:
-        if self.store is None:
+        """Replace the cache table and write the file, once (never on a read-only store)."""
+        if self.store is None or self.store.read_only:
             return
-        with self.store.tables() as db:
-            table = db.table(CACHE_TABLE)
-            table.truncate()
-            table.insert_multiple(cache[path] for path in sorted(cache))
+        try:
+            with self.store.tables() as db:
+                table = db.table(CACHE_TABLE)
+                table.truncate()
+                table.insert_multiple(cache[path] for path in sorted(cache))
+            self.store.flush()
+        except StoreError:
+            if not self.cancel.is_set():
+                raise
+            # cancelled, and the store was closed meanwhile (the app is quitting)
+
+
+def _batches(files: list[Candidate]) -> list[list[Job]]:
+    """Worker tasks, largest files first so that no worker is left with a long tail."""
+    batches: list[list[Job]] = []
+    batch: list[Job] = []
+    size = 0
+    for c in sorted(files, key=lambda c: -c.size):
+        batch.append((c.rel, c.abspath, ""))
+        size += c.size
+        if len(batch) >= BATCH_SIZE or size >= BATCH_BYTES:
+            batches.append(batch)
+            batch, size = [], 0
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 def _from_cache(rel: str, doc: dict[str, Any], cached: bool = True) -> FileResult | SkippedFile:
