@@ -59,7 +59,7 @@ class AutomationEngine:
         # A dry run must leave no trace in the project: its state lives in a temp dir.
         self._tmp = tempfile.TemporaryDirectory(prefix="dreamscape-dry-") if dry_run else None
         self.store = store or (Store(Path(self._tmp.name) / "scan.json") if self._tmp
-                               else Store.for_project(self.root))
+                               else Store.for_project(self.root, read_only=read_only))
         # the heal journal sits beside the scan cache, in its own append-only file
         self.heals = HealStore(self.store.path.parent / JOURNAL_FILE, read_only=read_only)
         self.registry = ModelRegistry(config)
@@ -74,6 +74,12 @@ class AutomationEngine:
 
     def emit(self, event: Event) -> None:
         self.sink(event)
+
+    def _writable(self, what: str) -> None:
+        """A read-only engine looks and never changes anything: say so, clearly."""
+        if self.read_only:
+            raise UserError(f"cannot {what}: this project is open read-only "
+                            "(another dreamscape process is healing it)")
 
     # -- scan and check ------------------------------------------------------------------
     def scan(self) -> ScanReport:
@@ -96,6 +102,7 @@ class AutomationEngine:
         return report
 
     def enqueue(self, failures: list[Failure]) -> list[HealId]:
+        self._writable("queue failures")
         queued = []
         for failure in failures:
             cc_max = self.metrics[failure.path].cc_max if failure.path in self.metrics else 0
@@ -113,6 +120,7 @@ class AutomationEngine:
     # -- heal ------------------------------------------------------------------------------
     def recover(self) -> int:
         """Resume what a killed process left: finish applies, re-queue the rest."""
+        self._writable("resume heals")
         resumed = 0
         for item in self.heals.interrupted():
             state = (finish_interrupted_apply(self.root, self.heals, item)
@@ -132,6 +140,7 @@ class AutomationEngine:
 
     def heal(self, options: HealOptions | None = None) -> HealSummary:
         """Run the queue to completion; returns the summary of this run."""
+        self._writable("heal")
         options = options or HealOptions()
         started = time.monotonic()
         before = {i.id for i in self.heals.items((HealState.HEALED,))}
@@ -179,6 +188,7 @@ class AutomationEngine:
     # -- review --------------------------------------------------------------------------
     def accept(self, heal_id: HealId) -> Path:
         """Re-validate an escalated item's best candidate, then apply it with a backup."""
+        self._writable("accept a fix")
         item = self._escalated(heal_id)
         if item.best is None:
             raise UserError(f"heal {item.label} has no candidate fix to accept")
@@ -203,10 +213,12 @@ class AutomationEngine:
         return backup
 
     def reject(self, heal_id: HealId) -> None:
+        self._writable("reject a fix")
         self._change(self._escalated(heal_id), state=HealState.REJECTED)
 
     def retry(self, heal_id: HealId, hint: str) -> None:
         """Queue an escalated item again with the user's hint for the next prompt."""
+        self._writable("retry a heal")
         self._change(self._escalated(heal_id), state=HealState.QUEUED, hint=hint, attempts=0)
 
     def _change(self, item: HealItem, **changes: Any) -> HealItem:
@@ -222,6 +234,7 @@ class AutomationEngine:
 
     def undo(self, heal_id: HealId | None = None) -> HealItem:
         """Restore the latest (or the given) applied heal's backup; the undone item."""
+        self._writable("undo a heal")
         item = undo(self.root, self.heals, heal_id)
         self.emit(HealChanged(item))
         self.emit(EngineLog(f"undid heal {item.label} of {item.path}"))
