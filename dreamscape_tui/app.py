@@ -7,6 +7,11 @@ retry, undo, shutdown) runs in a Textual thread worker, so the UI never waits on
 a browser or pytest. The engine starts on its own after the first frame is painted: a
 project heals without anyone pressing a key, and a person reviews only escalations.
 
+Each event is folded into a Textual-free ``ReadModel`` (``readmodel.py``), the only
+state screens are drawn from: no screen reads the store. Screens post ``Decision``
+messages; ``on_decision`` is the one place they are carried out, and ``HealsChanged``
+tells the screens on the stack that the model moved (``messages.py``).
+
 ``create_app`` is the one factory: the CLI, the demo, the tests and the benchmark all
 build the app through it.
 """
@@ -18,53 +23,38 @@ import time
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Literal
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
-from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from dreamscape_tui.core.config import Config
-from dreamscape_tui.core.engine import AutomationEngine, SessionFactory, item_event
-from dreamscape_tui.core.errors import UserError
-from dreamscape_tui.core.events import (
-    ChecksFinished,
-    EngineLog,
-    Event,
-    FileResult,
-    FileScanned,
-    HealChanged,
-    ScanFinished,
-    ScanStarted,
-    SkippedFile,
-)
-from dreamscape_tui.core.healstore import ACTIVE
+from dreamscape_tui.core.engine import AutomationEngine, SessionFactory
+from dreamscape_tui.core.events import ChecksFinished, EngineLog, Event, HealChanged, ScanFinished
+from dreamscape_tui.core.healtypes import HealId, HealState
 from dreamscape_tui.core.scanner import start_analysis_processes
 from dreamscape_tui.core.store import Store
+from dreamscape_tui.decisions import DecisionKind, DecisionOutcome, carry_out
 from dreamscape_tui.memory import settle_memory
+from dreamscape_tui.messages import Decision, EngineEvent, HealsChanged
 from dreamscape_tui.quitting import QUIT_WAIT_S, Quitter, hangup_driver
+from dreamscape_tui.readmodel import ModelEvent, ReadModel, ReplayFinished
 from dreamscape_tui.screens.dashboard import DashboardScreen
 from dreamscape_tui.screens.detail import DetailScreen
-from dreamscape_tui.screens.editor import open_in_editor
 from dreamscape_tui.screens.help import HelpScreen
 from dreamscape_tui.screens.review import ReviewScreen
 from widgets.file_tree import FileTree
-from widgets.file_tree_model import STATUS_OF_STATE
 from widgets.heal_queue import HealQueue
 
+__all__ = ["DreamscapeApp", "EngineEvent", "create_app"]
+
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
-
-
-class EngineEvent(Message):
-    """One engine event, carried from a worker thread to the UI thread."""
-
-    def __init__(self, event: Event) -> None:
-        super().__init__()
-        self.event = event
+READ_ONLY_OFF = frozenset({"rescan", "toggle_pause", "undo"})  # app actions that write
+Run = Literal["all", "heal", "scan"]
 
 
 class DreamscapeApp(App[None]):
@@ -79,7 +69,7 @@ class DreamscapeApp(App[None]):
 
     def __init__(self, root: Path, config: Config, *, store: Store | None = None,
                  session_factory: SessionFactory | None = None, autostart: bool = True,
-                 demo: bool = False) -> None:
+                 demo: bool = False, read_only: str | None = None) -> None:
         self.started_at = time.perf_counter()
         super().__init__()
         start_analysis_processes()  # before Textual replaces sys.stderr
@@ -87,33 +77,44 @@ class DreamscapeApp(App[None]):
         self.config = config
         self.autostart = autostart
         self.demo = demo
+        self.read_only = read_only  # why this session only looks, or None
         self.cancel = threading.Event()
+        self.model = ReadModel(checks=read_only is None)
         self.engine = AutomationEngine(root, config, store=store, sink=self._sink,
-                                       cancel=self.cancel, session_factory=session_factory)
-        self.results: dict[str, FileResult | SkippedFile] = {}
-        self.heal_items: dict[str, HealChanged] = {}
-        self.check_errors: tuple[str, ...] = ()  # checks that could not run, last pass
-        self.file_status: dict[str, str] = {}  # path -> marker of its latest heal item
-        self.phase = "starting"
-        self.scanned = False
+                                       cancel=self.cancel, session_factory=session_factory,
+                                       read_only=read_only is not None)
         self.paused = False
         self.closing = False
         self.first_paint_s: float | None = None  # seconds from construction to first frame
         self._restart = False  # rescan once the running engine pass has stopped
         self._heal_again = False  # run the heal queue again once the engine is free
+        self._decisions: dict[Worker[Any], tuple[DecisionKind, HealId | None]] = {}
         if demo:
             self.title = "Dreamscape DEMO"
 
     # -- set-up ----------------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
         uses_browser = any(m.kind == "webchat" for m in self.config.models)
-        return DashboardScreen(uses_browser=uses_browser)
+        return DashboardScreen(self.model, uses_browser=uses_browser)
 
     @property
     def dashboard(self) -> DashboardScreen:
         screen = self.screen_stack[0]
         assert isinstance(screen, DashboardScreen)
         return screen
+
+    @property
+    def phase(self) -> str:
+        """What the engine is doing (the read model's; the app sets idle and stopping)."""
+        return self.model.phase
+
+    @phase.setter
+    def phase(self, phase: str) -> None:
+        self.model.phase = phase
+
+    @property
+    def scanned(self) -> bool:
+        return self.model.scanned
 
     def get_driver_class(self) -> type[Driver]:
         """On Linux a driver that survives its terminal going away (``terminal.py``)."""
@@ -125,13 +126,19 @@ class DreamscapeApp(App[None]):
         self.call_after_refresh(self._painted)
 
     def _painted(self) -> None:
-        """The first frame is on screen: only now start the engine, so it never delays it."""
+        """The first frame is on screen: only now start the engine, so it never delays it.
+
+        Read-only, the engine only scans: another process owns the checks and heals.
+        """
         self.first_paint_s = time.perf_counter() - self.started_at
         self._update_status()
         if self.demo:
             self.dashboard.apply(EngineLog("DEMO: a sample project in a temporary folder, "
                                            "healed by a practice chat page on this machine"))
-        self._engine_pass(load=True, run="all" if self.autostart else None)
+        if self.read_only is not None:
+            self.dashboard.apply(EngineLog(f"read-only: {self.read_only}", "warning"))
+        run: Run = "scan" if self.read_only is not None else "all"
+        self._engine_pass(load=True, run=run if self.autostart else None)
 
     @cached_property
     def quitter(self) -> Quitter:
@@ -150,62 +157,49 @@ class DreamscapeApp(App[None]):
     def on_engine_event(self, message: EngineEvent) -> None:
         self.apply_event(message.event)
 
-    def apply_event(self, event: Event) -> None:
-        """Fold one engine event into the app's state and the dashboard."""
-        if isinstance(event, FileScanned):
-            self.results[event.result.path] = event.result
-        elif isinstance(event, ScanStarted):
-            self.results.clear()
-            self.phase = "scanning"
-        elif isinstance(event, ScanFinished):
-            self.scanned = True
-            self.phase = "checking" if self.phase == "scanning" else self.phase
-            settle_memory()
-        elif isinstance(event, ChecksFinished):
-            self.check_errors = event.errors
-        elif isinstance(event, HealChanged):
-            self.heal_items[event.id] = event
-            if self.phase in ("checking", "scanning"):
-                self.phase = "healing"
-            latest = max((i for i in self.heal_items.values() if i.path == event.path),
-                         key=lambda i: int(i.id[1:]))
-            self.file_status[event.path] = STATUS_OF_STATE.get(latest.state, "")
-            self.dashboard.file_tree.set_status(event.path, self.file_status[event.path])
+    def apply_event(self, event: ModelEvent) -> None:
+        """Fold one event into the read model, then show it: the dashboard draws it, and
+        a changed heal item is announced to every screen on the stack."""
+        self.model.apply(event)
         self.dashboard.apply(event)
-        if isinstance(event, FileScanned) and event.result.path in self.file_status:
-            # a rescan clears the tree: put the file's marker back
-            self.dashboard.file_tree.set_status(event.result.path,
-                                                self.file_status[event.result.path])
-        if isinstance(event, ScanFinished | ChecksFinished | HealChanged):
+        if isinstance(event, ScanFinished):
+            settle_memory()
+        if isinstance(event, ScanFinished | ChecksFinished | HealChanged | ReplayFinished):
             self._update_status()
-            if isinstance(event, HealChanged) and isinstance(self.screen, ReviewScreen):
-                self.screen.reload()
+        if isinstance(event, HealChanged):
+            self._tell_screens(event.id)
 
-    def escalations(self) -> list[str]:
-        """Ids of the heal items waiting for review, oldest first."""
-        return sorted((i.id for i in self.heal_items.values() if i.state == "escalated"),
-                      key=lambda heal_id: int(heal_id[1:]))
+    def _tell_screens(self, heal_id: HealId | None,
+                      outcome: DecisionOutcome | None = None) -> None:
+        """Post ``HealsChanged`` to each screen (one message each: a message has one
+        target); the screens redraw themselves from the model."""
+        for screen in self.screen_stack:
+            screen.post_message(HealsChanged(heal_id, outcome))
 
     def _update_status(self) -> None:
-        states = [i.state for i in self.heal_items.values()]
-        waiting = states.count("escalated")
-        self.dashboard.status_bar.show_engine(self.phase, self.scanned, self.paused, states,
-                                              self.check_errors)
+        self.dashboard.show_status(paused=self.paused, read_only=self.read_only)
+        waiting = len(self.model.escalations())
         plural = "s" if waiting != 1 else ""
         reviews = f" · {waiting} review{plural} waiting" if waiting else ""
-        self.sub_title = f"{self.root.name}{' (practice project)' if self.demo else ''}{reviews}"
+        practice = " (practice project)" if self.demo else ""
+        read_only = f" · read-only: {self.read_only}" if self.read_only is not None else ""
+        self.sub_title = f"{self.root.name}{practice}{read_only}{reviews}"
 
     # -- engine passes ---------------------------------------------------------------------
     @work(thread=True, group="engine", exit_on_error=False)
-    def _engine_pass(self, load: bool = False, run: str | None = "all") -> None:
-        """One blocking engine pass: restore stored heal items, then run or heal."""
+    def _engine_pass(self, load: bool = False, run: Run | None = "all") -> None:
+        """One blocking engine pass: replay the stored heal items, then run, heal or scan."""
         if load:
-            for item in self.engine.heals.items((*ACTIVE, "escalated")):
-                self._sink(item_event(item))
+            try:
+                self.engine.replay()
+            finally:  # after the replayed events: what changes next is this session's
+                self.post_message(EngineEvent(ReplayFinished()))
         if run == "all":
             self.engine.run_all()
         elif run == "heal":
             self.engine.heal()
+        elif run == "scan":
+            self.engine.scan()
 
     def engine_busy(self) -> bool:
         return any(w.group == "engine" and not w.is_finished for w in self.workers)
@@ -227,8 +221,12 @@ class DreamscapeApp(App[None]):
             return
         if worker.group == "engine":
             self._engine_done(worker)
-        elif worker.group == "decision":
-            self._decision_done(worker)
+        elif worker in self._decisions:
+            kind, heal_id = self._decisions.pop(worker)
+            result = worker.result
+            self._decided(result if event.state == WorkerState.SUCCESS
+                          and isinstance(result, DecisionOutcome)
+                          else DecisionOutcome.failure(kind, heal_id, worker.error))
 
     def _engine_done(self, worker: Worker[Any]) -> None:
         if worker.state == WorkerState.ERROR:
@@ -247,83 +245,88 @@ class DreamscapeApp(App[None]):
         self.phase = "idle"
         self._update_status()
 
-    # -- decisions (review, undo) ----------------------------------------------------------
-    def decide(self, kind: str, heal_id: str | None, hint: str = "") -> None:
-        """Run accept / reject / retry / undo in a thread worker; the result is notified."""
-        self.run_worker(lambda: self._decision(kind, heal_id, hint), thread=True,
-                        group="decision", name=f"{kind}:{heal_id or ''}", exit_on_error=False)
+    # -- decisions (review, undo): one place -----------------------------------------------
+    def on_decision(self, message: Decision) -> None:
+        """A screen decided (accept / reject / retry / undo)."""
+        message.stop()
+        self.decide(message.kind, message.heal_id, message.hint)
 
-    def _decision(self, kind: str, heal_id: str | None, hint: str) -> tuple[str, str, str]:
-        if kind == "accept" and heal_id:
-            backup = self.engine.accept(heal_id)
-            return (kind, heal_id, f"Applied the fix; the original is in "
-                                   f"{backup.relative_to(self.root)}")
-        if kind == "reject" and heal_id:
-            self.engine.reject(heal_id)
-            return (kind, heal_id, "Rejected: the file is left as it is")
-        if kind == "retry" and heal_id:
-            self.engine.retry(heal_id, hint)
-            return (kind, heal_id, "Queued again with your hint")
-        undone, path = self.engine.undo(heal_id)
-        return (kind, undone, f"Restored {path} from its backup (heal {undone})")
+    def decide(self, kind: DecisionKind, heal_id: HealId | None,
+               hint: str = "") -> Worker[DecisionOutcome] | None:
+        """Carry out a decision in a thread worker; its outcome is notified and announced."""
+        if self.closing:
+            return None
+        if self.read_only is not None:
+            self._decided(DecisionOutcome(kind, heal_id, f"read-only: {self.read_only}",
+                                          failed=True))
+            return None
+        worker = self._carry_out(kind, heal_id, hint)
+        self._decisions[worker] = (kind, heal_id)
+        return worker
 
-    def _decision_done(self, worker: Worker[Any]) -> None:
-        kind, _, rest = (worker.name or "").partition(":")
-        if worker.state == WorkerState.SUCCESS:
-            _, heal_id, message = cast(tuple[str, str, str], worker.result)
-            self.notify(message, title=kind.capitalize())
-        else:
-            heal_id = rest
-            error = worker.error
-            text = str(error) if isinstance(error, UserError) else f"{kind} failed: {error!r}"
-            self.notify(text, title=kind.capitalize(), severity="error")
-        if heal_id:
-            self._refresh_item(heal_id)
-        if kind == "retry" and worker.state == WorkerState.SUCCESS:
+    @work(thread=True, group="decision", exit_on_error=False)
+    def _carry_out(self, kind: DecisionKind, heal_id: HealId | None,
+                   hint: str) -> DecisionOutcome:
+        return carry_out(self.engine, kind, heal_id, hint)
+
+    def _decided(self, outcome: DecisionOutcome) -> None:
+        """Tell the person, and the screens (a review waits for its decision to land).
+
+        The engine emitted the changed item before returning, and its message was
+        posted before the worker's, so the model already has it.
+        """
+        self.notify(outcome.text, title=outcome.kind.capitalize(),
+                    severity="error" if outcome.failed else "information")
+        if outcome.kind == "retry" and not outcome.failed:
             self.ensure_healing()
-        if isinstance(self.screen, ReviewScreen | DetailScreen):
-            self.screen.decided(heal_id)
-
-    def _refresh_item(self, heal_id: str) -> None:
-        item = self.engine.heals.get(heal_id)
-        if item is not None:
-            self.apply_event(item_event(item))
-
-    def edit_file(self, path: str) -> None:
-        """Open ``path`` (project-relative) in $VISUAL / $EDITOR; the app suspends."""
-        open_in_editor(self, self.root / path)
+        self._tell_screens(outcome.heal_id, outcome)
 
     # -- actions ---------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.read_only is not None and action in READ_ONLY_OFF:
+            return None  # shown disabled: another process owns the project
+        return True
+
+    def _refused(self, what: str) -> bool:
+        """In read-only mode, say why ``what`` cannot run (the palette skips check_action)."""
+        if self.read_only is None:
+            return False
+        self.notify(f"{what} is off in a read-only session ({self.read_only})",
+                    title="Read-only", severity="warning")
+        return True
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(HelpScreen(self.BINDINGS))
 
     def action_reviews(self) -> None:
         """Open the review panels (escalations only)."""
         if isinstance(self.screen, ReviewScreen):
             return
-        if not self.escalations():
+        if not self.model.escalations():
             self.notify("No reviews waiting: everything so far healed on its own")
             return
-        self.push_screen(ReviewScreen())
+        self.open_review(None)
 
     def on_file_tree_selected(self, message: FileTree.Selected) -> None:
         self.open_detail(message.path)
 
     def on_heal_queue_opened(self, message: HealQueue.Opened) -> None:
-        if message.state == "escalated":
+        if message.state is HealState.ESCALATED:
             self.open_review(message.heal_id)
         else:
             self.open_detail(message.path)
 
-    def open_review(self, heal_id: str) -> None:
-        self.push_screen(ReviewScreen(heal_id))
+    def open_review(self, heal_id: HealId | None) -> None:
+        self.push_screen(ReviewScreen(self.model, self.root, heal_id,
+                                      read_only=self.read_only is not None))
 
     def open_detail(self, path: str) -> None:
-        self.push_screen(DetailScreen(path))
+        self.push_screen(DetailScreen(self.model, self.root, path,
+                                      read_only=self.read_only is not None))
 
     def action_rescan(self) -> None:
-        if self.closing:
+        if self.closing or self._refused("Rescan"):
             return
         if self.engine_busy():
             self._restart = True
@@ -333,6 +336,8 @@ class DreamscapeApp(App[None]):
             self._engine_pass(run="all")
 
     def action_toggle_pause(self) -> None:
+        if self._refused("Pause"):
+            return
         self.paused = not self.paused
         if self.paused:
             self.engine.pause()
@@ -342,7 +347,8 @@ class DreamscapeApp(App[None]):
 
     def action_undo(self) -> None:
         """Undo the latest applied heal in the project."""
-        self.decide("undo", None)
+        if not self._refused("Undo"):
+            self.decide("undo", None)
 
     def action_switch_theme(self) -> None:
         """Cycle to the next registered theme (the palette's Theme picker lists them)."""
@@ -381,12 +387,15 @@ class DreamscapeApp(App[None]):
 
 def create_app(root: Path, config: Config, *, store: Store | None = None,
                session_factory: SessionFactory | None = None, autostart: bool = True,
-               demo: bool = False) -> DreamscapeApp:
+               demo: bool = False, read_only: str | None = None) -> DreamscapeApp:
     """The one app factory: the CLI, the demo, the tests and the benchmark use it.
 
     ``session_factory`` builds the browser pool on first need (the CLI passes
     ``commands.common.pool_factory``); ``autostart=False`` opens the dashboard without
-    running the engine (snapshot tests post events themselves).
+    running the engine (snapshot tests post events themselves). ``read_only``: the
+    one-line reason this session may not write (e.g. who holds the project lock); the
+    app then replays the store and scans, but runs no checks or heals, and refuses
+    decisions, rescans, pause and undo.
     """
     return DreamscapeApp(root, config, store=store, session_factory=session_factory,
-                         autostart=autostart, demo=demo)
+                         autostart=autostart, demo=demo, read_only=read_only)

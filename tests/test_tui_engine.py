@@ -35,7 +35,7 @@ async def test_engine_starts_on_its_own_and_heals_in_the_background(
     (root / ".dreamscape" / "config.toml").write_text(api_config(api))
     app = make_app(root, autostart=True)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: app.phase == "idle" and bool(app.escalations()), 120,
+        await wait_until(pilot, lambda: app.phase == "idle" and bool(app.model.escalations()), 120,
                          "the heals to finish")
         await settle(pilot)
         assert app.first_paint_s is not None

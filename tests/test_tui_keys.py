@@ -17,6 +17,7 @@ from dreamscape_tui.core.store import StoreError
 from dreamscape_tui.screens.dashboard import DashboardScreen
 from dreamscape_tui.screens.detail import DetailScreen
 from dreamscape_tui.screens.help import HelpScreen
+from dreamscape_tui.screens.review import ReviewScreen
 from tests.test_tui_support import (
     heal_events,
     make_app,
@@ -25,7 +26,9 @@ from tests.test_tui_support import (
     risky_results,
     sample_root,
     scan_events,
+    seed_escalation,
     settle,
+    stored_state,
     wait_until,
 )
 from widgets.file_detail import FileDetail
@@ -216,6 +219,53 @@ async def test_rescan_runs_the_engine_and_q_quits_cleanly(tmp_path: Path) -> Non
         await wait_until(pilot, lambda: not app.is_running, 30, "the app to exit")
     assert app.return_code == 0
     assert app.cancel.is_set()  # workers were told to stop
-    with pytest.raises(StoreError):  # closed, hence flushed
-        app.engine.heals.items()
-    assert (root / ".dreamscape" / "state.json").is_file()
+    with pytest.raises(StoreError), app.engine.store.tables():  # closed, hence flushed
+        pass
+    assert app.engine.store.path.is_file()  # the scan cache (state.json, or scan.json)
+    assert app.engine.store.path.parent == root / ".dreamscape"
+
+
+async def test_read_only_scans_but_refuses_to_write(tmp_path: Path) -> None:
+    """Another process holds the project: replay and scan, no checks, heals or decisions."""
+    root = sample_root(tmp_path)
+    heal_id = seed_escalation(root)
+    journal = root / ".dreamscape" / "heals.jsonl"
+    stored = journal.read_bytes()
+    reason = "pid 4242 (dreamscape heal) holds this project"
+    app = make_app(root, autostart=True, read_only=reason)
+    told = record_notifications(app)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: app.phase == "idle" and app.scanned, 60, "the scan")
+        await settle(pilot)
+        assert tree_of(app).file_count == 11  # scanned...
+        assert list(app.model.items) == [heal_id]  # ...but nothing checked or queued
+        assert phase_text(app) == f"read-only: {reason}"
+        assert f"read-only: {reason}" in app.sub_title and "1 review waiting" in app.sub_title
+        for action in ("rescan", "toggle_pause", "undo"):
+            assert app.check_action(action, ()) is None, action
+        await pilot.press("p", "r", "u")  # disabled: nothing happens, nothing is said
+        await settle(pilot)
+        assert not app.paused and not app.engine_busy() and told == []
+        await pilot.press("ctrl+p")  # the palette does not ask check_action: it is told
+        await pilot.pause(0.2)
+        await pilot.press(*"rescan")
+        await pilot.pause(0.4)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert told == [f"Rescan is off in a read-only session ({reason})"]
+        assert not app.engine_busy()
+        await pilot.press("v")  # reviews can be read, not decided
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.current == heal_id
+        for action in ("accept", "reject", "retry"):
+            assert screen.check_action(action, ()) is None, action
+        assert screen.check_action("edit", ()) is True
+        await pilot.press("x", "h")
+        await settle(pilot)
+        assert app.screen is screen and len(told) == 1
+        assert app.decide("reject", heal_id) is None  # refused before any worker
+        assert told[-1] == f"read-only: {reason}"
+        await settle(pilot)
+        assert app.model.escalations() == [heal_id]
+    assert journal.read_bytes() == stored
+    assert stored_state(root, heal_id) == "escalated"

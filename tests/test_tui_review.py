@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerFailed, WorkerState
 
 from dreamscape_tui.app import DreamscapeApp
 from dreamscape_tui.core.checks import Failure, failure_id
-from dreamscape_tui.core.healstore import HealStore
-from dreamscape_tui.core.store import Store
+from dreamscape_tui.core.healtypes import HealState, heal_label
 from dreamscape_tui.screens.dashboard import DashboardScreen
 from dreamscape_tui.screens.detail import DetailScreen
 from dreamscape_tui.screens.hint import HintScreen
@@ -36,6 +35,7 @@ from tests.test_tui_support import (
     scan_events,
     seed_escalation,
     settle,
+    stored_state,
     wait_until,
 )
 from widgets.file_tree import FileTree
@@ -43,11 +43,9 @@ from widgets.heal_queue import HealQueue
 from widgets.review_panel import ReviewPanel
 
 
-def state_of(root: Path, heal_id: str) -> str:
-    with Store.for_project(root) as store:
-        item = HealStore(store).get(heal_id)
-    assert item is not None
-    return str(item["state"])
+def state_in_app(app: DreamscapeApp, heal_id: int) -> HealState | None:
+    item = app.model.item(heal_id)
+    return None if item is None else item.state
 
 
 def panel_text(app: DreamscapeApp) -> str:
@@ -69,7 +67,7 @@ async def test_accept_applies_with_a_backup_then_detail_undo_restores(tmp_path: 
         await settle(pilot)
         post(app, scan_events())
         await settle(pilot)
-        assert app.escalations() == [heal_id]
+        assert app.model.escalations() == [heal_id]
         await pilot.press("v")
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen)
@@ -77,14 +75,14 @@ async def test_accept_applies_with_a_backup_then_detail_undo_restores(tmp_path: 
         assert "-    return stock - amount" in text and "+    return stock + amount" in text
         assert "tests still fail: assert 15 == 8" in text  # every attempt is listed
         await pilot.press("a")  # re-validates (runs the test), then applies
-        await wait_until(pilot, lambda: app.heal_items[heal_id].state == "accepted", 60,
+        await wait_until(pilot, lambda: state_in_app(app, heal_id) == "accepted", 60,
                          "the accept")
         await settle(pilot)
         assert (root / "inventory.py").read_text() == INVENTORY_FIX
-        backup = root / ".dreamscape" / "backups" / heal_id / "inventory.py"
+        backup = root / ".dreamscape" / "backups" / heal_label(heal_id) / "inventory.py"
         assert backup.read_text() == INVENTORY
         assert isinstance(app.screen, DashboardScreen)  # nothing else to review
-        assert app.escalations() == []
+        assert app.model.escalations() == []
         # the file's detail shows the heal and undoes it
         tree = app.dashboard.query_one(FileTree)
         tree.cursor = [e.path for _d, e in tree.rows].index("inventory.py")
@@ -93,10 +91,10 @@ async def test_accept_applies_with_a_backup_then_detail_undo_restores(tmp_path: 
         assert isinstance(app.screen, DetailScreen)
         assert "accepted" in str(app.screen.query_one("#detail-history").render())
         await pilot.press("u")
-        await wait_until(pilot, lambda: app.heal_items[heal_id].state == "undone", 30,
+        await wait_until(pilot, lambda: state_in_app(app, heal_id) == "undone", 30,
                          "the undo")
         assert (root / "inventory.py").read_text() == INVENTORY
-    assert state_of(root, heal_id) == "undone"
+    assert stored_state(root, heal_id) == "undone"
 
 
 async def test_reject_leaves_the_file_and_is_remembered(tmp_path: Path) -> None:
@@ -111,27 +109,29 @@ async def test_reject_leaves_the_file_and_is_remembered(tmp_path: Path) -> None:
         assert "still fails 1 test" in panel_text(app)
         assert app.screen.check_action("accept", ()) is None  # it would not validate
         await pilot.press("x")
-        await wait_until(pilot, lambda: app.heal_items[heal_id].state == "rejected", 30,
+        await wait_until(pilot, lambda: state_in_app(app, heal_id) == "rejected", 30,
                          "the reject")
         await settle(pilot)
         assert isinstance(app.screen, DashboardScreen)
         # a decision is reported once, even when its worker had finished before its
         # PENDING/RUNNING messages were handled (a fast reject in a real terminal)
-        worker = app.run_worker(lambda: ("reject", "h9", "late"), thread=True,
-                                group="decision", name="reject:h9")
-        await worker.wait()
+        told_before = len(told)
+        worker = app.decide("reject", 9)
+        assert worker is not None
+        with pytest.raises(WorkerFailed):  # engine.reject refused: no such escalation
+            await worker.wait()
         for state in (WorkerState.PENDING, WorkerState.RUNNING):
             app.post_message(Worker.StateChanged(worker, state))
         await settle(pilot)
-        assert told.count("late") == 1
+        assert told[told_before:] == ["heal h9 is not waiting for review"]  # a refusal, once
     assert (root / "inventory.py").read_bytes() == before
     assert not (root / ".dreamscape" / "backups").exists()
-    assert state_of(root, heal_id) == "rejected"
+    assert stored_state(root, heal_id) == "rejected"
     assert told.count("Rejected: the file is left as it is") == 1
     again = make_app(root)  # a later session does not ask again
     async with again.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert again.escalations() == []
+        assert again.model.escalations() == []
 
 
 async def test_retry_with_a_hint_reaches_the_next_prompt(tmp_path: Path,
@@ -154,10 +154,10 @@ async def test_retry_with_a_hint_reaches_the_next_prompt(tmp_path: Path,
         await pilot.press("v", "h")
         assert isinstance(app.screen, HintScreen)
         await pilot.press("escape")  # cancel: nothing happens
-        assert isinstance(app.screen, ReviewScreen) and state_of(root, heal_id) == "escalated"
+        assert isinstance(app.screen, ReviewScreen) and stored_state(root, heal_id) == "escalated"
         await pilot.press("h")
         await pilot.press(*hint, "enter")
-        await wait_until(pilot, lambda: app.heal_items[heal_id].state == "healed", 90,
+        await wait_until(pilot, lambda: state_in_app(app, heal_id) == "healed", 90,
                          "the retried heal")
         await settle(pilot)
     prompts = [r["messages"][-1]["content"] for r in api.requests]
@@ -195,7 +195,7 @@ async def test_edit_opens_editor_and_next_previous_walk_escalations(
         assert "no usable candidate" in panel_text(app)
         assert screen.check_action("accept", ()) is None  # nothing to accept
         await pilot.press("a")
-        assert state_of(root, second) == "escalated"
+        assert stored_state(root, second) == "escalated"
         await pilot.press("n")
         assert screen.current == first
         await pilot.press("b")

@@ -11,15 +11,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from radon.complexity import cc_rank
 from radon.metrics import mi_rank
 from textual.pilot import Pilot
 
-from dreamscape_tui.app import DreamscapeApp, EngineEvent, create_app
+from dreamscape_tui.app import DreamscapeApp, create_app
 from dreamscape_tui.core.apply import content_hash
-from dreamscape_tui.core.checks import Failure, failure_id
+from dreamscape_tui.core.checks import Failure, Kind, failure_id
 from dreamscape_tui.core.config import Config, load_config
 from dreamscape_tui.core.events import (
     EngineLog,
@@ -33,6 +34,7 @@ from dreamscape_tui.core.events import (
     SkippedFile,
 )
 from dreamscape_tui.core.healstore import HealStore
+from dreamscape_tui.core.healtypes import Attempt, Candidate, HealItem, HealState
 from dreamscape_tui.core.metrics import (
     AnalysisError,
     FileMetrics,
@@ -40,7 +42,7 @@ from dreamscape_tui.core.metrics import (
     analyze_source,
 )
 from dreamscape_tui.core.scanner import risk_score
-from dreamscape_tui.core.store import Store
+from dreamscape_tui.messages import EngineEvent
 from dreamscape_tui.practice.sample import SAMPLE_FILES, write_sample
 
 INVENTORY = SAMPLE_FILES["inventory.py"]
@@ -108,6 +110,14 @@ def scan_events(limit: int | None = None,
     return events
 
 
+def heal_item(heal_id: int, path: str, kind: Kind, state: HealState, attempts: int,
+              model: str, reason: str = "", message: str = "") -> HealItem:
+    """A heal item as the engine sends it in a ``HealChanged`` event."""
+    failure = Failure(failure_id(kind, "pytest" if kind == "test" else kind, path), path, kind,
+                      "pytest" if kind == "test" else kind, message or f"{path} fails")
+    return HealItem(heal_id, failure, state, attempts, model, reason)
+
+
 def heal_events() -> list[Event]:
     """A heal run in progress: sessions, log lines and four items in different states."""
     return [
@@ -117,11 +127,11 @@ def heal_events() -> list[Event]:
         SessionState("s1", "busy", "local", 655.0, 4, "", ""),
         SessionState("s2", "error", "remote", 1830.0, 1, "",
                      "Too many requests: try again later"),
-        HealChanged("h1", "calc.py", "syntax", "healed", 1, "gpt-4o-mini"),
-        HealChanged("h2", "shop/cart.py", "test", "healed", 1, "gpt-4o-mini"),
-        HealChanged("h3", "greet.py", "test", "validating", 2, "o3"),
-        HealChanged("h4", "inventory.py", "test", "escalated", 3, "o3",
-                    "attempts exhausted (3)"),
+        HealChanged(heal_item(1, "calc.py", "syntax", HealState.HEALED, 1, "gpt-4o-mini")),
+        HealChanged(heal_item(2, "shop/cart.py", "test", HealState.HEALED, 1, "gpt-4o-mini")),
+        HealChanged(heal_item(3, "greet.py", "test", HealState.VALIDATING, 2, "o3")),
+        HealChanged(heal_item(4, "inventory.py", "test", HealState.ESCALATED, 3, "o3",
+                              "attempts exhausted (3)")),
         EngineLog("healed calc.py with gpt-4o-mini (attempt 1)"),
         EngineLog("healed shop/cart.py with gpt-4o-mini (attempt 1)"),
         EngineLog("inventory.py needs review: attempts exhausted (3)", "warning"),
@@ -135,25 +145,34 @@ def inventory_failure() -> Failure:
 
 
 def seed_escalation(root: Path, best: str | None = INVENTORY_WRONG,
-                    failure: Failure | None = None, best_failing: int = 1) -> str:
+                    failure: Failure | None = None, best_failing: int = 1) -> int:
     """Store an escalated heal item with two attempts, as the heal loop leaves one."""
     failure = failure or inventory_failure()
     base = content_hash((root / failure.path).read_bytes())  # what the fix was made from
-    with Store.for_project(root) as store:
-        heals = HealStore(store)
-        heal_id = heals.enqueue(failure, 1, 0)
-        assert heal_id
-        heals.add_attempt(heal_id, {"number": 1, "model": "gpt-4o-mini", "outcome": "failed",
-                                    "reason": "unusable answer: edit to a test file", "diff": "",
-                                    "signature": ""})
-        heals.add_attempt(heal_id, {"number": 2, "model": "o3", "outcome": "failed",
-                                    "reason": "tests still fail: assert 15 == 8", "diff": "",
-                                    "signature": "a"})
-        heals.update(heal_id, state="escalated", attempts=2, model="o3",
-                     reason="attempts exhausted (2): tests still fail", best=best,
-                     best_failing=best_failing if best else None, base_hash=base,
-                     best_base=base if best else "")
-    return heal_id
+    heals = HealStore.for_project(root)
+    try:
+        item = heals.enqueue(failure, 1)
+        assert item is not None
+        log = (Attempt(1, "gpt-4o-mini", "failed", "unusable answer: edit to a test file"),
+               Attempt(2, "o3", "failed", "tests still fail: assert 15 == 8", signature="a"))
+        candidate = Candidate(best, best_failing, base) if best is not None else None
+        heals.save(replace(item, state=HealState.ESCALATED, attempts=2, model="o3",
+                           reason="attempts exhausted (2): tests still fail", best=candidate,
+                           base_hash=base, log=log))
+    finally:
+        heals.close()
+    return item.id
+
+
+def stored_state(root: Path, heal_id: int) -> HealState:
+    """The item's state in the journal on disk (read-only: the app may have it open)."""
+    heals = HealStore.for_project(root, read_only=True)
+    try:
+        item = heals.get(heal_id)
+    finally:
+        heals.close()
+    assert item is not None
+    return item.state
 
 
 def post(app: DreamscapeApp, events: list[Event]) -> None:

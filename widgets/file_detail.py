@@ -1,23 +1,20 @@
 """Everything known about one file: radon metrics, its functions, failures and heals.
 
-Metrics come from the last scan (``engine.metrics`` or the scan results the dashboard
-holds); the history from the heal store, newest first, with each attempt's model and
-outcome, so a person can judge a file before undoing or re-healing it.
+Metrics come from the last scan and the history from the heal items, newest first,
+with each attempt's model and outcome (both as the read model holds them), so a person
+can judge a file before undoing or re-healing it.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
+from dreamscape_tui.core.healtypes import HealItem
 from dreamscape_tui.core.metrics import FileMetrics
-
-STATE_STYLES = {"healed": "$success", "accepted": "$success", "escalated": "$warning",
-                "rejected": "dim", "undone": "dim"}
+from widgets.heal_style import state_style
 
 
 class FileDetail(VerticalScroll, can_focus=False):
@@ -29,8 +26,8 @@ class FileDetail(VerticalScroll, can_focus=False):
         yield Static(id="detail-history", classes="review-section")
 
     def show(self, path: str, metrics: FileMetrics | None, skipped: str,
-             history: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> None:
-        """Fill in ``path``; ``history`` is (heal item, its attempts), newest first."""
+             history: list[HealItem]) -> None:
+        """Fill in ``path``; ``history`` is its heal items, newest first."""
         self.border_title = path
         self.query_one("#detail-metrics", Static).update(self._metrics(metrics, skipped))
         table: DataTable[str] = self.query_one("#detail-functions", DataTable)
@@ -60,20 +57,17 @@ class FileDetail(VerticalScroll, can_focus=False):
         )
 
     @staticmethod
-    def _history(history: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> Content:
+    def _history(history: list[HealItem]) -> Content:
         lines = [Content.styled("Failures and heals", "bold underline")]
         if not history:
             lines.append(Content.styled("none: this file has never failed here", "dim"))
-        for item, attempts in history:
-            failure = item.get("failure") or {}
-            state = str(item.get("state", ""))
+        for item in history:
             lines.append(Content.assemble(
-                (f"{item['id']:<5}", "bold"), (f"{state:<10}", STATE_STYLES.get(state, "")),
-                f" {item.get('kind', '')}: ", (str(failure.get("message", ""))[:200], "$error")))
-            if item.get("backup"):
-                lines.append(Content.styled(f"      backup {item['backup']}", "dim"))
-            for a in attempts:
-                lines.append(Content.assemble(
-                    f"      {a.get('number', '?')}. {a.get('model', '-')} ",
-                    (str(a.get("outcome", "")), "dim"), f" {a.get('reason', '')}"))
+                (f"{item.label:<5}", "bold"), (f"{item.state:<10}", state_style(item.state)),
+                f" {item.kind}: ", (item.failure.message[:200], "$error")))
+            if item.backup:
+                lines.append(Content.styled(f"      backup {item.backup}", "dim"))
+            for a in item.log:
+                lines.append(Content.assemble(f"      {a.number}. {a.model or '-'} ",
+                                              (a.outcome, "dim"), f" {a.reason}"))
         return Content("\n").join(lines)

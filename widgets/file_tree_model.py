@@ -21,14 +21,6 @@ SORTS = ("score", "cc", "mi", "name")
 SORT_LABELS = {"score": "risk score", "cc": "complexity", "mi": "maintainability",
                "name": "name"}
 RANKS = "ABCDEF"
-# A file's marker comes from the state of its latest heal item.
-STATUS_OF_STATE = {
-    "queued": "failing", "rejected": "failing", "undone": "failing",
-    "running": "healing", "validating": "healing", "retrying": "healing",
-    "applying": "healing",
-    "healed": "healed", "accepted": "healed",
-    "escalated": "review",
-}
 # Most urgent first: a folder shows the most urgent marker among its files.
 URGENCY = {"review": 4, "failing": 3, "healing": 2, "healed": 1, "": 0}
 
@@ -44,7 +36,7 @@ class FileEntry:
     cc: int | None
     mi: float | None
     skipped: str = ""  # the reason it could not be analysed
-    status: str = ""  # "", failing, healing, healed, review
+    status: str = ""  # "", failing, healing, healed, review (see widgets/heal_style.py)
     lower: str = ""  # the path in lower case, for filtering
 
     @classmethod

@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.timer import Timer
 from textual.widgets import Label, ProgressBar
 
-from dreamscape_tui.core.healstore import ACTIVE
+from dreamscape_tui.core.healtypes import HealState
 
 PROGRESS_INTERVAL_S = 0.1  # a ProgressBar update costs ~0.5 ms: not once per file
 
@@ -58,21 +58,25 @@ class StatusBar(Horizontal):
             self._show_progress()
         self.remove_class("-scanning")
 
-    def show_engine(self, phase: str, scanned: bool, paused: bool, states: list[str],
-                    check_errors: tuple[str, ...] = ()) -> None:
+    def show_engine(self, phase: str, scanned: bool, paused: bool, states: list[HealState],
+                    check_errors: tuple[str, ...] = (), read_only: str | None = None) -> None:
         """Word what the engine is doing; ``states`` are those of this session's heals.
 
         ``check_errors``: checks that could not run. Then "no failing files" would be a
-        lie, so the line says which checks did not run instead.
+        lie, so the line says which checks did not run instead. ``read_only``: why this
+        session only looks (another process holds the project); said instead of a
+        verdict on checks that never ran.
         """
-        healed = sum(s in ("healed", "accepted") for s in states)
-        waiting = states.count("escalated")
+        healed = sum(s.fixed for s in states)
+        waiting = states.count(HealState.ESCALATED)
         text = {
             "starting": "Starting…", "checking": "Checking for failures…",
             "stopping": "Shutting down: cancelling workers, stopping browsers…",
         }.get(phase, "")
-        if phase == "healing":
-            active = sum(s in ACTIVE for s in states)
+        if read_only is not None and phase in ("starting", "idle"):
+            text = f"read-only: {read_only}"
+        elif phase == "healing":
+            active = sum(s.active for s in states)
             text = f"Healing: {active} in progress, {healed} healed"
         elif phase == "idle" and not scanned:
             text = "Idle: r scans the project"

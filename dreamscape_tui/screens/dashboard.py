@@ -2,7 +2,9 @@
 
 It is the default screen and lives for the whole session (review and detail screens
 stack on top of it), so it keeps receiving engine events while the person reviews.
-The app calls ``apply`` with each event; the screen routes it to the widgets.
+The app folds each event into the read model, then calls ``apply``: the screen routes
+the event to the widget that draws it, reading markers and the heal queue's membership
+from the model (the one place events become state).
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from textual.widgets import Footer, Header, Input
 
 from dreamscape_tui.core.events import (
     EngineLog,
-    Event,
     FileScanned,
     HealChanged,
     ScanFinished,
     ScanStarted,
     SessionState,
 )
+from dreamscape_tui.readmodel import ModelEvent, ReadModel
 from widgets.activity_log import ActivityLog
 from widgets.file_tree import FileTree
 from widgets.file_tree_model import SORT_LABELS
@@ -51,8 +53,9 @@ class DashboardScreen(Screen[None]):
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
-    def __init__(self, *, uses_browser: bool) -> None:
+    def __init__(self, model: ReadModel, *, uses_browser: bool) -> None:
         super().__init__(id="dashboard")
+        self.model = model
         self.uses_browser = uses_browser
         self._filter_timer: Timer | None = None
 
@@ -79,13 +82,18 @@ class DashboardScreen(Screen[None]):
         self.file_tree.focus()
 
     # -- engine events ---------------------------------------------------------------------
-    def apply(self, event: Event) -> None:
-        """Route one engine event to the widget that draws it."""
+    def apply(self, event: ModelEvent) -> None:
+        """Route one event, already in the model, to the widget that draws it."""
         if isinstance(event, FileScanned):
+            path = event.result.path
             self.file_tree.add(event.result)
+            if self.model.marker(path):  # a rescan cleared the tree: put the marker back
+                self.file_tree.set_status(path, self.model.marker(path))
             self.status_bar.scan_progress(event.done, event.total)
         elif isinstance(event, HealChanged):
-            self.heal_queue.update_item(event)
+            if self.model.in_session(event.id):
+                self.heal_queue.update_item(event.item)
+                self.file_tree.set_status(event.path, self.model.marker(event.path))
         elif isinstance(event, SessionState):
             self.session_panel.update_session(event)
         elif isinstance(event, EngineLog):
@@ -101,6 +109,12 @@ class DashboardScreen(Screen[None]):
             self.activity_log.add(
                 f"scan {word}: {event.analyzed} analysed, {event.cached} cached, "
                 f"{event.skipped} skipped")
+
+    def show_status(self, *, paused: bool, read_only: str | None) -> None:
+        """Word the engine's phase and the reviews waiting, from the model."""
+        model = self.model
+        self.status_bar.show_engine(model.phase, model.scanned, paused, model.session_states(),
+                                    model.check_errors, read_only)
 
     # -- keys ------------------------------------------------------------------------------
     def action_filter(self) -> None:

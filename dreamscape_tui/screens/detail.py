@@ -1,12 +1,15 @@
 """Per-file detail: functions with cc and rank, MI, raw counts, failure and heal history.
 
 ``u`` here undoes this file's latest applied heal (the dashboard's ``u`` undoes the
-project's latest), ``e`` opens the file in $EDITOR.
+project's latest), ``e`` opens the file in $EDITOR. Everything shown comes from the
+read model it is given; the undo is a ``Decision`` message, and ``HealsChanged``
+tells the screen to draw again.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from pathlib import Path
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,12 +17,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header
 
 from dreamscape_tui.core.events import FileResult
+from dreamscape_tui.messages import Decision, HealsChanged
+from dreamscape_tui.readmodel import ReadModel
+from dreamscape_tui.screens.editor import open_in_editor
 from widgets.file_detail import FileDetail
-
-if TYPE_CHECKING:
-    from dreamscape_tui.app import DreamscapeApp
-
-UNDOABLE = ("healed", "accepted")
 
 
 class DetailScreen(Screen[None]):
@@ -31,14 +32,13 @@ class DetailScreen(Screen[None]):
         Binding("escape", "close", "Back"),
     ]
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, model: ReadModel, root: Path, path: str, *,
+                 read_only: bool = False) -> None:
         super().__init__(id="detail")
+        self.model = model
+        self.root = root
         self.path = path
-        self.items: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
-
-    @property
-    def dreamscape(self) -> DreamscapeApp:
-        return cast("DreamscapeApp", self.app)
+        self.read_only = read_only
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -48,36 +48,31 @@ class DetailScreen(Screen[None]):
     def on_mount(self) -> None:
         self.reload()
 
-    def history(self) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-        """This file's heal items, newest first, each with its attempts."""
-        heals = self.dreamscape.engine.heals
-        items = [i for i in heals.items() if i["path"] == self.path]
-        items.sort(key=lambda i: -int(i["id"][1:]))
-        return [(item, heals.attempts(item["id"])) for item in items]
-
     def reload(self) -> None:
-        result = self.dreamscape.results.get(self.path)
+        result = self.model.results.get(self.path)
         metrics = result.metrics if isinstance(result, FileResult) else None
         skipped = "" if result is None or isinstance(result, FileResult) else result.reason
-        self.items = self.history()
-        self.query_one(FileDetail).show(self.path, metrics, skipped, self.items)
+        self.query_one(FileDetail).show(self.path, metrics, skipped,
+                                        self.model.history(self.path))
         self.refresh_bindings()
 
+    def on_heals_changed(self, message: HealsChanged) -> None:
+        item = self.model.item(message.heal_id)
+        if message.outcome is not None or item is None or item.path == self.path:
+            self.reload()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "undo" and not any(i["state"] in UNDOABLE for i, _ in self.items):
-            return None  # nothing to undo: shown disabled
+        if action == "undo" and (self.read_only or self.model.undoable(self.path) is None):
+            return None  # nothing to undo (or a read-only session): shown disabled
         return True
 
-    def decided(self, heal_id: str | None) -> None:
-        self.reload()
-
     def action_undo(self) -> None:
-        applied = [item for item, _ in self.items if item["state"] in UNDOABLE]
-        if applied:
-            self.dreamscape.decide("undo", applied[0]["id"])
+        applied = self.model.undoable(self.path)
+        if applied is not None and not self.read_only:
+            self.post_message(Decision("undo", applied.id))
 
     def action_edit(self) -> None:
-        self.dreamscape.edit_file(self.path)
+        open_in_editor(self.app, self.root / self.path)
         self.reload()
 
     def action_close(self) -> None:
