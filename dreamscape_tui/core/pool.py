@@ -45,7 +45,7 @@ from dreamscape_tui.core.errors import (
     SessionUnavailable,
 )
 from dreamscape_tui.core.events import Event, SessionState
-from dreamscape_tui.core.interrupt import POLL_S, Interrupt, raise_if_set
+from dreamscape_tui.core.interrupt import Interrupt, raise_if_set
 from dreamscape_tui.core.lease import PooledSession, Slot
 from dreamscape_tui.core.signals import Stoppable, install_signal_handlers
 from dreamscape_tui.core.slotboard import SlotBoard
@@ -235,7 +235,7 @@ class SessionPool:
         or ``interrupt`` is set (ModelCallInterrupted)."""
         if not self._started:
             self.start(wait=False)
-        slot = self._acquire(timeout, interrupt)
+        slot = self._board.acquire(timeout, interrupt)
         error: BaseException | None = None
         try:
             self._make_fit(slot, interrupt)
@@ -246,24 +246,6 @@ class SessionPool:
             raise
         finally:
             self._release(slot, error)
-
-    def _acquire(self, timeout: float | None, interrupt: Interrupt | None) -> Slot:
-        """A free slot, as :meth:`SlotBoard.acquire`. With ``interrupt`` the wait is cut
-        into POLL_S slices, since a Condition cannot also wait on the interrupt."""
-        if interrupt is None:
-            return self._board.acquire(timeout)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            raise_if_set(interrupt, "waiting for a browser session")
-            left = None if deadline is None else deadline - time.monotonic()
-            try:
-                return self._board.acquire(POLL_S if left is None else min(POLL_S, max(left, 0)))
-            except SessionUnavailable:
-                if self._board.closed:
-                    raise
-                if left is not None and left <= POLL_S:
-                    raise SessionUnavailable(
-                        f"no browser session became free within {timeout:g}s") from None
 
     def _make_fit(self, slot: Slot, interrupt: Interrupt | None = None) -> None:
         """Before handing a session out: start it if it failed, check it if stale, replace

@@ -24,6 +24,7 @@ from typing import Any
 
 from dreamscape_tui.core.errors import SessionUnavailable
 from dreamscape_tui.core.events import Event, SessionState
+from dreamscape_tui.core.interrupt import POLL_S, Interrupt, raise_if_set
 from dreamscape_tui.core.lease import Slot
 
 __all__ = ["SlotBoard"]
@@ -99,12 +100,14 @@ class SlotBoard:
                 lambda: self.closed or all(s.state != "starting" for s in self.slots)
             )
 
-    def acquire(self, timeout: float | None) -> Slot:
+    def acquire(self, timeout: float | None, interrupt: Interrupt | None = None) -> Slot:
         """Mark a free slot busy and return it, waiting up to ``timeout`` seconds for one;
-        a slot with a healthy browser comes first."""
+        a slot with a healthy browser comes first. A set ``interrupt`` ends the wait
+        (``ModelCallInterrupted``) within POLL_S: a Condition cannot wait on it too."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self.cond:
             while True:
+                raise_if_set(interrupt, "waiting for a browser session")
                 if self.closed:
                     raise SessionUnavailable("the session pool is shut down")
                 free = [s for s in self.slots if not s.busy]
@@ -121,6 +124,8 @@ class SlotBoard:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     raise SessionUnavailable(f"no browser session became free within {timeout:g}s")
+                if interrupt is not None:
+                    remaining = POLL_S if remaining is None else min(POLL_S, remaining)
                 self.cond.wait(remaining)
 
     def claim(self, slot: Slot, stale_after_s: float | None = None) -> bool:
