@@ -56,6 +56,9 @@ def build_parser(command: str | None) -> Parser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         parser.add_argument("path", nargs="?", default=".", help="project directory")
+        parser.add_argument("--read-only", action="store_true",
+                            help="show the project without healing (beside a process "
+                                 "that holds its lock)")
         add_config_flag(parser)
         return parser
     module_name, text = COMMANDS[command]

@@ -1,4 +1,5 @@
-"""Steps every command shares: resolve the project path, load its config, open its store."""
+"""Steps every command shares: resolve the project path, load its config, open its store,
+take the project's lock."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dreamscape_tui.core.events import EventSink
 from dreamscape_tui.core.store import Store, StoreError
 
 if TYPE_CHECKING:
+    from dreamscape_tui.core.lock import ProjectLock
     from dreamscape_tui.core.pool import SessionPool
 
 
@@ -30,6 +32,18 @@ def config_for(args: argparse.Namespace, root: Path | None) -> Config:
     """The layered config for ``root``, with ``--config`` on top."""
     explicit = Path(args.config).expanduser() if getattr(args, "config", None) else None
     return load_config(root, explicit)
+
+
+def lock_project(root: Path, *words: str) -> ProjectLock:
+    """Hold ``root``'s lock until exit, or raise ProjectLocked (exit 2) naming its holder.
+
+    Taken by every command that writes the project's files or state, before it opens the
+    store: two such processes on one project would undo each other's work (DESIGN §7).
+    ``words`` name the command in the record a second process reads (``heal --headless``).
+    """
+    from dreamscape_tui.core.lock import ProjectLock, command_line
+
+    return ProjectLock.acquire(root, command_line([*words, str(root)]))
 
 
 def open_store(root: Path) -> Store | None:

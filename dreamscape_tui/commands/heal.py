@@ -8,8 +8,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from dreamscape_tui.commands.common import config_for, pool_factory, project_root, warn
+from dreamscape_tui.commands.common import (
+    config_for,
+    lock_project,
+    pool_factory,
+    project_root,
+    warn,
+)
+from dreamscape_tui.core.config import Config
 from dreamscape_tui.core.engine import AutomationEngine, HealSummary
 from dreamscape_tui.core.errors import UsageError
 from dreamscape_tui.core.heal import HealOptions
@@ -30,8 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="NAME", help="use only this model")
 
 
-
-
 def run(args: argparse.Namespace) -> int:
     if not args.headless:
         raise UsageError("heal runs in the TUI by default: use `dreamscape PATH`, "
@@ -42,6 +48,17 @@ def run(args: argparse.Namespace) -> int:
     config = config_for(args, root)
     if args.model:
         ModelRegistry(config).get(args.model)  # a clear error before any work starts
+    # A dry run writes nothing into the project, so it takes no lock and may run beside
+    # a process that heals; every other heal holds the lock until this process ends.
+    lock = None if args.dry_run else lock_project(root, "heal", "--headless")
+    try:
+        return _heal(args, root, config)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _heal(args: argparse.Namespace, root: Path, config: Config) -> int:
     engine = AutomationEngine(root, config, dry_run=args.dry_run, session_factory=pool_factory,
                               sink=None if args.json else _progress)
     from dreamscape_tui.core.signals import EXIT_DEADLINE_S, install_signal_handlers

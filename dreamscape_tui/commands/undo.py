@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from dreamscape_tui.commands.common import project_root
+from dreamscape_tui.commands.common import lock_project, project_root
 from dreamscape_tui.core.apply import undo
 from dreamscape_tui.core.healstore import HealStore
-from dreamscape_tui.core.store import Store
+from dreamscape_tui.core.healtypes import parse_heal_id
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,7 +17,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     root = project_root(args.path)
-    with Store.for_project(root) as store:
-        heal_id, path = undo(root, HealStore(store), args.heal)
-    print(f"restored {path} as it was before heal {heal_id}")
+    heal_id = None if args.heal is None else parse_heal_id(args.heal)
+    with lock_project(root, "undo"):
+        heals = HealStore.for_project(root)
+        try:
+            item = undo(root, heals, heal_id)
+        finally:
+            heals.close()
+    print(f"restored {item.path} as it was before heal {item.label}")
     return 0
