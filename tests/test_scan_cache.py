@@ -245,3 +245,39 @@ def test_scan_releases_the_lock_it_took(tmp_path: Path, cli: Cli) -> None:
     lock = lock_module.ProjectLock.try_acquire(tmp_path, "after")
     assert lock is not None
     lock.release()
+
+
+def test_unchanged_scan_takes_no_lock_and_changes_nothing(tmp_path: Path, cli: Cli) -> None:
+    project(tmp_path, n=3)
+    assert cli("scan", "--json", str(tmp_path)).code == 0
+    state = tmp_path / ".dreamscape"
+    (state / "lock").unlink(missing_ok=True)
+    before = {p.name: identity(p) for p in state.iterdir()}
+    assert json.loads(cli("scan", "--json", str(tmp_path)).out)["stats"]["cached"] == 3
+    assert {p.name: identity(p) for p in state.iterdir()} == before  # no lock file either
+
+
+def test_claim_is_asked_once_and_only_when_the_cache_changed(tmp_path: Path) -> None:
+    project(tmp_path, n=3)
+    claims: list[bool] = []
+
+    def scan_read_only(grant: bool) -> ScanReport:
+        store = Store.for_project(tmp_path, read_only=True)
+
+        def claim() -> bool:
+            claims.append(grant)
+            if grant:
+                store.make_writable()
+            return grant
+
+        with store:
+            return ProjectScanner(tmp_path, ScannerConfig(jobs=1), store,
+                                  claim_store=claim).scan()
+
+    scan_read_only(grant=False)  # refused: nothing written
+    assert claims == [False] and not scan_json(tmp_path).exists()
+    scan_read_only(grant=True)
+    assert claims == [False, True] and cached_paths(scan_json(tmp_path)) == [
+        "pkg/m00.py", "pkg/m01.py", "pkg/m02.py"]
+    assert scan_read_only(grant=True).stats.cached == 3  # type: ignore[union-attr]
+    assert claims == [False, True]  # nothing changed: not asked

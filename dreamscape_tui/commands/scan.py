@@ -40,14 +40,19 @@ def run(args: argparse.Namespace) -> int:
         no_cache=args.no_cache,
         jobs=args.jobs,
     )
-    writable, release = take_lock(root) if config.scanner.cache else (False, _nothing)
-    store = open_cache(root, read_only=not writable) if config.scanner.cache else None
+    store = open_cache(root) if config.scanner.cache else None
+    claim = CacheClaim(root, store)
     try:
-        report = ProjectScanner(root, config.scanner, store).scan()
+        report = ProjectScanner(root, config.scanner, store, claim_store=claim).scan()
     finally:
         if store is not None:
             store.close()  # the scanner wrote the cache already (if it changed)
-        release()
+        claim.release()
+    if store is not None and store.recovered_to is not None:
+        warn(f"{store.path} was corrupt; moved to {store.recovered_to} and rebuilt")
+    elif store is not None and store.corrupt:
+        warn(f"{store.path} is corrupt; scanned without it (another process holds the "
+             f"project's lock)")
     if args.json:
         # json.dumps uses the C encoder; json.dump to a stream would not (3x slower).
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False) + "\n")
@@ -56,41 +61,46 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _nothing() -> None:
-    pass
-
-
-def take_lock(root: Path) -> tuple[bool, Callable[[], None]]:
-    """(may write the cache, release): the project's lock for the length of the scan.
-
-    When another process holds it (or it cannot be created: a read-only project), the
-    scan reads the cache and writes nothing.
-    """
+def open_cache(root: Path) -> Store | None:
+    """The scan cache, read-only until ``CacheClaim`` makes it writable; None (with a
+    warning) where it cannot be opened: the project is scanned without a cache."""
     try:
-        from dreamscape_tui.core.lock import ProjectLock, command_line
-    except ImportError:  # pragma: no cover - a tree without core/lock.py: no locking
-        return True, _nothing
-    lock = ProjectLock.try_acquire(root, command_line(["scan", str(root)]))
-    return (False, _nothing) if lock is None else (True, lock.release)
-
-
-def open_cache(root: Path, *, read_only: bool) -> Store | None:
-    """The scan cache, or None (with a warning) where it cannot be opened.
-
-    A read-only project can still be scanned; it just gets no cache. Read-only, a
-    corrupt cache is left for the lock holder to move aside, and ignored.
-    """
-    try:
-        store = Store.for_project(root, read_only=read_only)
+        return Store.for_project(root, read_only=True)
     except (StoreError, OSError) as exc:
         warn(f"no cache: {exc}")
         return None
-    if store.recovered_to is not None:
-        warn(f"{store.path} was corrupt; moved to {store.recovered_to} and rebuilt")
-    elif store.corrupt:
-        warn(f"{store.path} is corrupt; scanning without it (another process holds the "
-             f"project's lock)")
-    return store
+
+
+class CacheClaim:
+    """The project lock, taken only when the scan has a changed cache to write.
+
+    So a scan of an unchanged project takes no lock and writes nothing, and a long scan
+    never holds the lock while it analyses. A scan beside a process that holds the lock
+    (the TUI, a heal) reads the cache and writes nothing: the holder keeps it current.
+    """
+
+    def __init__(self, root: Path, store: Store | None) -> None:
+        self.root, self.store = root, store
+        self._release: Callable[[], None] | None = None
+
+    def __call__(self) -> bool:
+        if self.store is None or self._release is not None:
+            return False
+        try:
+            from dreamscape_tui.core.lock import ProjectLock, command_line
+        except ImportError:  # pragma: no cover - a tree without core/lock.py: no locking
+            self._release = lambda: None
+        else:
+            lock = ProjectLock.try_acquire(self.root, command_line(["scan", str(self.root)]))
+            if lock is None:  # held by another process, or not creatable: write nothing
+                return False
+            self._release = lock.release
+        self.store.make_writable()
+        return True
+
+    def release(self) -> None:
+        if self._release is not None:
+            self._release()
 
 
 def print_table(report: ScanReport) -> None:

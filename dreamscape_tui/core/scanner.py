@@ -17,7 +17,8 @@ Design, for speed and for a live UI:
   it ends, only if something changed (a deleted file leaves it). A cancelled scan still
   writes what it finished (files it did not reach keep their old entries, which no
   longer match, so the next scan redoes them). A read-only store (a process beside the
-  one holding the project lock) is read and never written.
+  one holding the project lock) is read and never written, unless ``claim_store`` lets
+  it write.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -157,6 +158,9 @@ class ProjectScanner:
 
     ``pools_started`` counts the process pools this scanner started: none when no file
     needed analysis (or when the analysis was small enough to run in this process).
+    With a read-only store, ``claim_store`` is called once, only when the cache changed,
+    just before it would be written: it returns True if it made the store writable
+    (``dreamscape scan`` takes the project lock there, so it holds it only to write).
     """
 
     def __init__(
@@ -166,11 +170,13 @@ class ProjectScanner:
         store: Store | None = None,
         *,
         cancel: threading.Event | None = None,
+        claim_store: Callable[[], bool] | None = None,
     ) -> None:
         self.root = root.resolve()
         self.config = config
         self.store = store if config.cache else None
         self.cancel = cancel or threading.Event()
+        self.claim_store = claim_store
         self.rules = RuleSet(self.root, config.ignore, no_ignore=config.no_ignore)
         self.pools_started = 0
 
@@ -318,7 +324,9 @@ class ProjectScanner:
 
     def _save_cache(self, cache: dict[str, Any]) -> None:
         """Replace the cache table and write the file, once (never on a read-only store)."""
-        if self.store is None or self.store.read_only:
+        if self.store is None:
+            return
+        if self.store.read_only and not (self.claim_store and self.claim_store()):
             return
         try:
             with self.store.tables() as db:

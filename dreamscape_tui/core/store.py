@@ -12,7 +12,7 @@ threads and heal workers at once. So every access goes through ``Store.lock``. W
 go to a temp file that is renamed into place, so a crash never leaves a half-written
 store; a store that does not parse is moved aside and rebuilt instead of taking the app
 down. A ``read_only`` store (a second process beside the one holding the project lock)
-reads the file and never writes, creates or moves anything.
+reads the file and never writes, creates or moves anything, until ``make_writable()``.
 """
 
 from __future__ import annotations
@@ -187,6 +187,21 @@ class Store:
     def corrupt(self) -> bool:
         """The file did not parse on open (moved aside unless read-only)."""
         return self._memory.backing.corrupt
+
+    def make_writable(self) -> None:
+        """Let a read-only store write from now on (its caller took the project lock).
+
+        A file that was corrupt at open is moved aside now, unless it has been replaced
+        by a good one meanwhile (the data read at open is kept either way).
+        """
+        with self.lock:
+            backing = self._memory.backing
+            if not self.read_only:
+                return
+            backing.path.parent.mkdir(parents=True, exist_ok=True)
+            backing.read_only = self.read_only = False
+            if backing.corrupt:
+                backing.read()
 
     @contextmanager
     def tables(self) -> Iterator[TinyDB]:
