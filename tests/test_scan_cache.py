@@ -281,3 +281,33 @@ def test_claim_is_asked_once_and_only_when_the_cache_changed(tmp_path: Path) -> 
         "pkg/m00.py", "pkg/m01.py", "pkg/m02.py"]
     assert scan_read_only(grant=True).stats.cached == 3  # type: ignore[union-attr]
     assert claims == [False, True]  # nothing changed: not asked
+
+
+def test_malformed_cache_entries_are_reanalysed(tmp_path: Path) -> None:
+    project(tmp_path, n=4)
+    with Store.for_project(tmp_path) as store:
+        scan(tmp_path, store, jobs=1)
+    data = json.loads(scan_json(tmp_path).read_text())
+    docs = {d["path"]: d for d in data[CACHE_TABLE].values()}
+    docs["pkg/m00.py"]["metrics"] = docs["pkg/m00.py"]["metrics"][:5]  # short row
+    docs["pkg/m01.py"]["metrics"][13] = [["f", 1]]  # short function row
+    docs["pkg/m02.py"]["metrics"][0] = "many"  # not a number
+    del docs["pkg/m03.py"]["mtime_ns"]
+    scan_json(tmp_path).write_text(json.dumps(data))
+    with Store.for_project(tmp_path) as store:
+        report = scan(tmp_path, store, jobs=1)
+    assert report.stats is not None
+    assert (report.stats.analyzed, report.stats.cached) == (4, 0)
+    with Store.for_project(tmp_path) as store:
+        assert scan(tmp_path, store, jobs=1).stats.cached == 4  # type: ignore[union-attr]
+
+
+def test_metrics_row_round_trip(tmp_path: Path) -> None:
+    from dreamscape_tui.core.metrics import FileMetrics, analyze_source
+
+    metrics = analyze_source(SOURCE + "class K:\n    def m(self):\n        return 1\n")
+    row = json.loads(json.dumps(metrics.to_row()))
+    assert FileMetrics.from_row(row) == metrics
+    assert FileMetrics.from_row(row).to_dict() == metrics.to_dict()
+    with pytest.raises(ValueError):
+        FileMetrics.from_row(row[:-1])

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from dreamscape_tui.core.rawmetrics import RawMetrics
@@ -57,9 +57,12 @@ class AnalysisError(Exception):
     """
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionMetric:
-    """One radon complexity block: a function, a method or a class."""
+class FunctionMetric(NamedTuple):
+    """One radon complexity block: a function, a method or a class.
+
+    A named tuple rather than a dataclass: a warm scan builds one per cached block (some
+    10,000 for Django) and a tuple is built several times faster.
+    """
 
     name: str  # radon's ``fullname``: "func", "Class.method" or "Class"
     lineno: int
@@ -146,9 +149,38 @@ class FileMetrics:
             functions=tuple(FunctionMetric.from_dict(f) for f in d["functions"]),
         )
 
+    def to_row(self) -> list[Any]:
+        """The compact JSON form the scan cache stores: every field in order, the
+        functions as ``[name, lineno, cc, rank]`` lists (half the size of ``to_dict``'s
+        and parsed twice as fast)."""
+        return [self.loc, self.lloc, self.sloc, self.comments, self.multi, self.blank,
+                self.single_comments, self.cc_max, self.cc_avg, self.cc_rank, self.mi,
+                self.mi_rank, self.halstead_volume, [list(f) for f in self.functions]]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> FileMetrics:
+        """Inverse of ``to_row``; a row of the wrong shape raises ``ValueError`` (or
+        ``TypeError``). Scalars are converted; function rows are only length-checked,
+        as the scan cache is written by the scanner alone and read on every warm scan."""
+        if len(row) != _ROW_LENGTH:
+            raise ValueError(f"a metrics row has {_ROW_LENGTH} items, not {len(row)}")
+        functions = tuple([_function(f) for f in row[13]])
+        if any(len(f) != 4 for f in functions):
+            raise ValueError("a function row has 4 items")
+        return cls(int(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]),
+                   int(row[5]), int(row[6]), int(row[7]), float(row[8]), str(row[9]),
+                   float(row[10]), str(row[11]), float(row[12]), functions)
+
+
+_ROW_LENGTH = 14
+
+
+def _function(row: Sequence[Any]) -> FunctionMetric:
+    return tuple.__new__(FunctionMetric, row)
+
 
 # What analysing one file on disk gives: (root-relative path, status, size, mtime_ns,
-# content hash, payload). Status "ok": payload is ``FileMetrics.to_dict()``; "skip": a
+# content hash, payload). Status "ok": payload is ``FileMetrics.to_row()``; "skip": a
 # reason (``AnalysisError``, or unreadable with an empty hash); "same": the content hash
 # equals the known one, nothing was analysed and payload is None.
 FileOutcome = tuple[str, str, int, int, str, Any]
@@ -186,7 +218,7 @@ def analyze_file(rel: str, path: str, known_hash: str = "") -> FileOutcome:
 def analyze_data(rel: str, data: bytes, size: int, mtime_ns: int, digest: str) -> FileOutcome:
     """``analyze_file`` for bytes already read and hashed."""
     try:
-        return (rel, "ok", size, mtime_ns, digest, analyze_bytes(data).to_dict())
+        return (rel, "ok", size, mtime_ns, digest, analyze_bytes(data).to_row())
     except AnalysisError as exc:
         return (rel, "skip", size, mtime_ns, digest, str(exc))
 

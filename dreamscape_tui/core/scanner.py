@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
 CACHE_TABLE = "scan_cache"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: metrics as FileMetrics.to_row() lists
 BATCH_SIZE = 8  # files per worker task (fewer when they are large, see BATCH_BYTES)
 BATCH_BYTES = 64_000
 # Up to this many bytes to analyse, one process does it: starting a pool costs more.
@@ -191,23 +191,27 @@ class ProjectScanner:
         started = time.perf_counter()
         cache = self._load_cache()
         entries = list(walk(self.root, self.rules, self.config.max_file_bytes))
-        hits: list[tuple[Candidate, dict[str, Any]]] = []
+        hits: list[FileResult | SkippedFile] = []
         misses: list[Candidate] = []
         rejected: list[Rejected] = []
+        changed = False
         for entry in entries:
             if isinstance(entry, Rejected):
                 rejected.append(entry)
                 continue
             doc = cache.get(entry.rel)
-            if doc is not None and doc["size"] == entry.size and \
-                    doc["mtime_ns"] == entry.mtime_ns:
-                hits.append((entry, doc))
-            else:
-                misses.append(entry)
+            if doc is not None:
+                result = _from_cache(entry.rel, doc)
+                if result is None:  # a malformed entry: forget it, analyse the file
+                    del cache[entry.rel]
+                    changed = True
+                elif doc["size"] == entry.size and doc["mtime_ns"] == entry.mtime_ns:
+                    hits.append(result)
+                    continue
+            misses.append(entry)
         total = len(entries)
         yield ScanStarted(str(self.root), total, len(hits))
         counts = {"done": 0, "analyzed": 0, "cached": 0, "skipped": 0}
-        changed = False
 
         def emit(result: FileResult | SkippedFile) -> FileScanned:
             counts["done"] += 1
@@ -218,8 +222,8 @@ class ProjectScanner:
                 counts["cached"] += result.cached
             return FileScanned(result, counts["done"], total)
 
-        for hit, doc in hits:
-            yield emit(_from_cache(hit.rel, doc))
+        for hit in hits:
+            yield emit(hit)
         for rej in rejected:
             yield emit(SkippedFile(rej.rel, rej.reason))
         for res in self._analyze(misses, cache):
@@ -234,7 +238,8 @@ class ProjectScanner:
             if digest:  # an unreadable file is not cached
                 cache[rel] = doc
                 changed = True
-            yield emit(_from_cache(rel, doc, cached=status == "same"))
+            result = _from_cache(rel, doc, cached=status == "same")
+            yield emit(result or SkippedFile(rel, "analysis returned malformed metrics"))
         seen = {e.rel for e in entries}
         for gone in [p for p in cache if p not in seen and not (self.root / p).exists()]:
             del cache[gone]
@@ -356,8 +361,19 @@ def _batches(files: list[Candidate]) -> list[list[Job]]:
     return batches
 
 
-def _from_cache(rel: str, doc: dict[str, Any], cached: bool = True) -> FileResult | SkippedFile:
-    if doc.get("metrics") is None:
+_ENTRY_KEYS = frozenset({"size", "mtime_ns", "hash", "metrics"})
+
+
+def _from_cache(rel: str, doc: dict[str, Any],
+                cached: bool = True) -> FileResult | SkippedFile | None:
+    """A cache entry as a result; None when it is malformed (it is then re-analysed)."""
+    if not doc.keys() >= _ENTRY_KEYS:
+        return None
+    row = doc["metrics"]
+    if row is None:
         return SkippedFile(rel, str(doc.get("skip") or "unknown"))
-    metrics = FileMetrics.from_dict(doc["metrics"])
+    try:
+        metrics = FileMetrics.from_row(row)
+    except (TypeError, ValueError):
+        return None
     return FileResult(rel, metrics, risk_score(metrics), cached)
