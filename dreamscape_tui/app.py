@@ -375,7 +375,7 @@ class DreamscapeApp(App[None]):
         yield SystemCommand("Rescan", "Scan the project again, then check and heal",
                             self.action_rescan)
         yield SystemCommand("Resume healing" if self.paused else "Pause healing",
-                            "Workers finish their current attempt, then wait",
+                            "Answers in flight are dropped (not counted); resume picks up",
                             self.action_toggle_pause)
         yield SystemCommand("Open reviews", "Review the escalated heals", self.action_reviews)
         yield SystemCommand("Undo last heal", "Restore the latest healed file from its backup",

@@ -25,11 +25,12 @@ LIMITS = HealConfig(max_attempts=3, same_error_limit=2, escalate_rank="E",
 ITEM = HealItem(1, Failure("f1", "calc.py", "test", "pytest", "assert 1 == 2"))
 
 
-def tried(*signatures: str) -> HealItem:
-    """The item after earlier failed attempts with these error signatures."""
+def tried(*signatures: str, fresh_round: bool = False) -> HealItem:
+    """The item during its next attempt, after failed ones with these error signatures
+    (``fresh_round``: a person retried it since, which restarts the count)."""
     log = tuple(Attempt(n, "m", "failed", "r", signature=s)
                 for n, s in enumerate(signatures, 1))
-    return replace(ITEM, log=log, attempts=len(log))
+    return replace(ITEM, log=log, attempts=1 if fresh_round else len(log) + 1)
 
 
 @pytest.mark.parametrize(("limits", "item", "result", "expected"), [
@@ -50,6 +51,12 @@ def tried(*signatures: str) -> HealItem:
     (LIMITS, tried("sig-a"), AttemptResult(Outcome.FAILED, 2, "1 test fails", "sig-b"),
      Retry("1 test fails")),
     (LIMITS, tried("sig-a"), AttemptResult(Outcome.FAILED, 2, "1 test fails", "sig-a"),
+     Escalate("the same error 2 times: 1 test fails")),
+    (LIMITS, tried("sig-a", "sig-b", fresh_round=True),
+     AttemptResult(Outcome.FAILED, 1, "1 test fails", "sig-a"),
+     Retry("1 test fails")),  # a retry with a hint: errors before it do not count
+    (LIMITS, tried("sig-a", "sig-b", "sig-c"),
+     AttemptResult(Outcome.FAILED, 4, "1 test fails", "sig-a"),
      Escalate("the same error 2 times: 1 test fails")),
     (replace(LIMITS, same_error_limit=1), ITEM,
      AttemptResult(Outcome.FAILED, 1, "boom", "sig-a"), Escalate("the same error 1 times: boom")),

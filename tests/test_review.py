@@ -57,6 +57,8 @@ def test_accept_never_overwrites_a_newer_user_edit(engine: AutomationEngine) -> 
     with pytest.raises(UserError, match="changed since this fix was made"):
         engine.accept(heal_id)
     assert target.read_text() == mine
+    # still waiting for the person, whatever step the apply reached
+    assert engine.heals.get(heal_id).state is HealState.ESCALATED  # type: ignore[union-attr]
 
 
 def test_accept_refuses_a_candidate_that_fails(engine: AutomationEngine) -> None:

@@ -1,17 +1,14 @@
 """The UI's read model, fed only by events, and the layering around it (DESIGN §2).
 
-The read model and the decisions it leads to are plain Python: a fresh interpreter
-importing them loads no Textual. Screens and widgets never import the app back.
+The read model and the decisions it leads to are plain Python (test_layering.py checks
+that a fresh interpreter importing them loads no Textual). Screens and widgets never
+import the app back.
 """
 
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from dataclasses import replace
-
-import pytest
 
 from dreamscape_tui.core.events import (
     ChecksFinished,
@@ -25,21 +22,6 @@ from dreamscape_tui.readmodel import ReadModel, ReplayFinished
 from tests.conftest import REPO
 from tests.test_tui_support import heal_item, scan_results
 from widgets.heal_style import LOOKS, file_marker, state_style
-
-UI_FREE = ["dreamscape_tui.readmodel", "dreamscape_tui.decisions", "widgets.heal_style",
-           "widgets.file_tree_model"]
-
-
-@pytest.mark.parametrize("module", UI_FREE)
-def test_module_does_not_load_textual_or_rich(module: str) -> None:
-    code = (
-        f"import sys, {module}\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'textual', 'rich'})\n"
-        "assert not bad, bad\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=REPO, timeout=60)
-    assert proc.returncode == 0, proc.stderr
 
 
 def test_screens_and_widgets_never_import_the_app() -> None:

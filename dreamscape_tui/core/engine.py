@@ -206,6 +206,10 @@ class AutomationEngine:
             item, backup = apply_fix(self.root, self.heals, item, item.best.content,
                                      item.best.base_hash or item.base_hash)
         except ApplyConflict:
+            # still the person's to decide (it may have reached APPLYING before the
+            # file changed under the backup): back to the review queue, untouched
+            self._change(self.heals.get(item.id) or item, state=HealState.ESCALATED,
+                         applying=None)
             raise UserError(f"{item.path} changed since this fix was made; "
                             "retry to heal the current content") from None
         self._change(item, state=HealState.ACCEPTED, applying=None,
@@ -241,7 +245,8 @@ class AutomationEngine:
         return item
 
     def pause(self) -> None:
-        """Workers finish their current attempt, then wait; nothing is lost."""
+        """Workers stop: a model answer in flight is abandoned within a second (the
+        attempt is not counted), a running validation finishes; nothing is lost."""
         self.running.clear()
         self.emit(EngineLog("healing paused"))
 

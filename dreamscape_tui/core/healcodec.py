@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dreamscape_tui.core.checks import Failure
+from dreamscape_tui.core.errors import UserError
 from dreamscape_tui.core.healtypes import (
     AppliedFix,
     Attempt,
@@ -137,7 +138,7 @@ def legacy_records(state_dir: Path) -> list[Record]:
         return []
     try:
         return list(_legacy(tables))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, UserError):
         return []  # a shape we do not know: start a fresh journal rather than guess
 
 

@@ -1,8 +1,8 @@
 """The heal queue, attempts, model statistics and apply records: the heal journal.
 
-This module and its codec (``healpy``) are the only places where heal items are
-dicts: everything above it speaks ``HealItem``. State lives in memory and
-every change is appended to ``.dreamscape/heals.jsonl`` and fsynced *before* it takes
+This module and its codec (``healcodec.py``) are the only places where heal items
+are dicts: everything above them speaks ``HealItem``. State lives in memory and every
+change is appended to ``.dreamscape/heals.jsonl`` and fsynced *before* it takes
 effect (``journal.AppendLog``), so a process killed at any moment restarts with the
 queue intact (``AutomationEngine.recover``), and a transition costs one short line
 whatever the size of the project. The file is compacted to a snapshot on open and

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from dreamscape_tui.core.checks import Failure, Kind
-from dreamscape_tui.core.errors import UserError
+from dreamscape_tui.core.errors import UsageError
 
 HealId = int
 _LABEL = re.compile(r"[hH]?(\d+)")
@@ -74,7 +74,7 @@ def parse_heal_id(text: str) -> HealId:
     """``h12`` or ``12`` -> 12; anything else is a clear user error."""
     match = _LABEL.fullmatch(text.strip())
     if match is None:
-        raise UserError(f"heal {text!r}: expected an id such as h3 "
+        raise UsageError(f"heal {text!r}: expected an id such as h3 "
                         "(see dreamscape heal --json for ids)")
     return int(match.group(1))
 
@@ -152,9 +152,12 @@ class HealItem:
         """Claim order: most urgent first, then oldest."""
         return (self.priority, self.id)
 
-    def signatures(self) -> list[str]:
-        """The validation-error fingerprints of every attempt so far."""
-        return [a.signature for a in self.log]
+    def round_signatures(self) -> list[str]:
+        """The validation-error fingerprints of this round's earlier attempts: those
+        since the item was last (re)queued. A retry a person asked for (with a hint) is
+        a fresh round: an error seen before the hint does not count against it."""
+        earlier = max(self.attempts - 1, 0)
+        return [a.signature for a in self.log[len(self.log) - earlier:]] if earlier else []
 
 
 @dataclass(frozen=True, slots=True)

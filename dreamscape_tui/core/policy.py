@@ -81,7 +81,7 @@ def decide(limits: HealConfig, item: HealItem, result: AttemptResult) -> Decisio
     """Apply, retry or escalate after one attempt.
 
     ``item`` is the item as it was before this attempt was recorded: its log holds the
-    earlier attempts only.
+    earlier attempts only, and ``attempts`` counts this one.
     """
     if result.outcome is Outcome.VALIDATED:
         return _validated(limits, result)
@@ -90,7 +90,7 @@ def decide(limits: HealConfig, item: HealItem, result: AttemptResult) -> Decisio
     if result.outcome is Outcome.TIMED_OUT:
         return Escalate(f"validation timed out after {limits.validation_timeout_s:g} s")
     if result.signature:
-        seen = item.signatures().count(result.signature) + 1
+        seen = item.round_signatures().count(result.signature) + 1
         if seen >= limits.same_error_limit:
             return Escalate(f"the same error {seen} times: {result.reason}")
     if result.number >= limits.max_attempts:
