@@ -49,6 +49,8 @@ class ScannerConfig:
     max_file_bytes: int = field(default=2_000_000, metadata=_range(1_000))
     no_ignore: bool = False
     cache: bool = True
+    churn_days: int = field(default=180, metadata=_range(0, 36_500))
+    history_scans: int = field(default=50, metadata=_range(1, 10_000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,12 @@ class ModelConfig:
     max_complexity: int = field(default=0, metadata=_range(0))
     timeout_s: float = field(default=300.0, metadata=_range(1.0))
     profile: Literal["auto", "chatgpt", "openwebui", "generic"] = "auto"
+    cost_per_1k_input: float = field(default=0.0, metadata=_range(0.0))
+    cost_per_1k_output: float = field(default=0.0, metadata=_range(0.0))
+    budget_attempts: int = field(default=0, metadata=_range(0))
+    budget_seconds: float = field(default=0.0, metadata=_range(0.0))
+    budget_tokens: int = field(default=0, metadata=_range(0))
+    budget_cost: float = field(default=0.0, metadata=_range(0.0))
 
 
 DEFAULT_MODELS: tuple[ModelConfig, ...] = (
@@ -124,6 +132,31 @@ class HealConfig:
     max_diff_share: float = field(default=0.6, metadata=_range(0.0, 1.0))
     validation_timeout_s: float = field(default=120.0, metadata=_range(1.0))
     auto_apply: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetConfig:
+    """Limits of one heal run (0 = none); past one, the rest of the queue escalates."""
+
+    attempts: int = field(default=0, metadata=_range(0))
+    seconds: float = field(default=0.0, metadata=_range(0.0))
+    tokens: int = field(default=0, metadata=_range(0))
+    cost: float = field(default=0.0, metadata=_range(0.0))
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    watch: bool = True
+    watch_debounce_s: float = field(default=0.5, metadata=_range(0.05, 30.0))
+    watcher: Literal["auto", "native", "poll"] = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class LearningConfig:
+    enabled: bool = True
+    min_tries: int = field(default=3, metadata=_range(1))
+    examples: int = field(default=2, metadata=_range(0, 10))
+    example_chars: int = field(default=1500, metadata=_range(0, 100_000))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +188,9 @@ class Config:
     routing: RoutingConfig = RoutingConfig()
     heal: HealConfig = HealConfig()
     checks: ChecksConfig = ChecksConfig()
+    budget: BudgetConfig = BudgetConfig()
+    engine: EngineConfig = EngineConfig()
+    learning: LearningConfig = LearningConfig()
 
     def model(self, name: str) -> ModelConfig | None:
         """The model called ``name``, or None."""
