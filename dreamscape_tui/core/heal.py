@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dreamscape_tui.core import policy
-from dreamscape_tui.core.apply import ApplyConflict, apply_fix, content_hash
+from dreamscape_tui.core.apply import ApplyConflict, apply_fix, content_hash, file_hash
 from dreamscape_tui.core.config import Config, ModelConfig
 from dreamscape_tui.core.edits import (
     EditRejected,
@@ -57,6 +57,10 @@ class StopOrPause:
 
     def is_set(self) -> bool:
         return self.cancel.is_set() or not self.running.is_set()
+
+
+class FileChangedUnderHeal(Exception):
+    """The file no longer holds the content the attempt started from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +176,9 @@ class Healer:
             # paused or quitting mid-answer: not an attempt; it resumes from the queue
             self._set(item, state=waiting, attempts=number - 1)
             return
+        except FileChangedUnderHeal:
+            self._restart(item)
+            return
         self._conclude(item, tried)
 
     def _try(self, item: HealItem, workspace: Workspace, content: str,
@@ -189,6 +196,8 @@ class Healer:
                                                f"model error: {exc}"))
         finally:
             self._account(model_s=time.monotonic() - started)
+        if file_hash(self.root / item.path) != item.base_hash:
+            raise FileChangedUnderHeal(item.path)  # the answer fixes a file that is gone
         try:
             edit = parse_edit(answer, item.path, content)
         except EditRejected as exc:  # a no-change answer was usable, just not a fix
@@ -242,9 +251,8 @@ class Healer:
             return
         try:
             item, backup = apply_fix(self.root, self.heals, item, candidate, item.base_hash)
-        except ApplyConflict as exc:
-            self._set(item, state=HealState.QUEUED, base_hash="", applying=None)
-            self.sink(EngineLog(f"{exc}: the fix was not applied; healing again", "warning"))
+        except ApplyConflict:
+            self._restart(item)
             return
         self._set(item, state=HealState.HEALED, backup=str(backup.relative_to(self.root)),
                   applying=None)
@@ -255,6 +263,13 @@ class Healer:
         with self._lock:
             self.model_seconds += model_s
             self.validation_seconds += validation_s
+
+    def _restart(self, item: HealItem) -> None:
+        """The file changed while it was being healed (someone is editing it): never
+        write under them; start a fresh round from the new content."""
+        self._set(item, state=HealState.QUEUED, attempts=0, base_hash="", applying=None)
+        self.sink(EngineLog(f"{item.path} changed while it was being healed: the fix was "
+                            "not applied; healing the new content", "warning"))
 
     def _escalate(self, item: HealItem, reason: str) -> None:
         self._set(item, state=HealState.ESCALATED, reason=reason)
