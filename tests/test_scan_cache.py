@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from dreamscape_tui.core import scanner as scanner_module
+from dreamscape_tui.core import walk as walk_module
 from dreamscape_tui.core.checks import Failure
 from dreamscape_tui.core.config import ScannerConfig
 from dreamscape_tui.core.events import Event, FileScanned
@@ -53,6 +54,14 @@ def identity(path: Path) -> tuple[int, int, int]:
 
 def cached_paths(path: Path) -> list[str]:
     return sorted(d["path"] for d in json.loads(path.read_text())[CACHE_TABLE].values())
+
+
+@pytest.fixture(autouse=True)
+def no_listing_is_old_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Directory listings are never kept here, so whether a scan writes cannot depend on
+    how long the test took (a listing is kept once its directory is 2 s old; the
+    directory cache has its own tests, in test_walk_cache.py)."""
+    monkeypatch.setattr(walk_module, "RACY_NS", 10**30)
 
 
 @pytest.fixture

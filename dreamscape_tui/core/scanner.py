@@ -2,7 +2,8 @@
 
 Design, for speed and for a live UI:
 
-* the walk (``walk.py``) stats every candidate; a file whose size and mtime match the
+* the walk (``walk.py``) stats every candidate, and lists only the directories that
+  changed since the last scan (``walk.DirCache``); a file whose size and mtime match the
   cache is a hit without being read. A cached file whose stat changed is read and
   hashed here; if the hash matches it is still a hit (a ``touch`` costs no analysis);
 * only files that really changed are analysed: a few in this process, more in a
@@ -53,13 +54,14 @@ from dreamscape_tui.core.metrics import (
     read_file,
 )
 from dreamscape_tui.core.store import Store, StoreError
-from dreamscape_tui.core.walk import Candidate, Rejected, walk
+from dreamscape_tui.core.walk import Candidate, DirCache, Rejected, walk
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.context import BaseContext
 
 CACHE_TABLE = "scan_cache"
+DIRS_TABLE = "scan_dirs"  # one document: the directory listings (walk.DirCache)
 CACHE_VERSION = 2  # 2: metrics as FileMetrics.to_row() lists
 BATCH_SIZE = 8  # files per worker task (fewer when they are large, see BATCH_BYTES)
 BATCH_BYTES = 64_000
@@ -158,6 +160,8 @@ class ProjectScanner:
 
     ``pools_started`` counts the process pools this scanner started: none when no file
     needed analysis (or when the analysis was small enough to run in this process).
+    With a store, the walk reuses the saved listing of every directory that did not
+    change (``walk.DirCache``, kept in the ``scan_dirs`` table).
     With a read-only store, ``claim_store`` is called once, only when the cache changed,
     just before it would be written: it returns True if it made the store writable
     (``dreamscape scan`` takes the project lock there, so it holds it only to write).
@@ -179,6 +183,7 @@ class ProjectScanner:
         self.claim_store = claim_store
         self.rules = RuleSet(self.root, config.ignore, no_ignore=config.no_ignore)
         self.pools_started = 0
+        self.dirs_listed = 0  # directories the last walk listed (unchanged ones are not)
 
     def scan(self) -> ScanReport:
         report = ScanReport(self.root)
@@ -189,8 +194,9 @@ class ProjectScanner:
     def stream(self) -> Iterator[Event]:
         """Walk, emit cache hits, analyse the rest, update the cache once at the end."""
         started = time.perf_counter()
-        cache = self._load_cache()
-        entries = list(walk(self.root, self.rules, self.config.max_file_bytes))
+        cache, dirs = self._load_cache()
+        entries = list(walk(self.root, self.rules, self.config.max_file_bytes, dirs))
+        self.dirs_listed = dirs.listed if dirs is not None else 0
         hits: list[FileResult | SkippedFile] = []
         misses: list[Candidate] = []
         rejected: list[Rejected] = []
@@ -244,8 +250,8 @@ class ProjectScanner:
         for gone in [p for p in cache if p not in seen and not (self.root / p).exists()]:
             del cache[gone]
             changed = True
-        if changed:
-            self._save_cache(cache)
+        if changed or (dirs is not None and dirs.changed):
+            self._save_cache(cache, dirs)
         yield ScanFinished(
             files=total,
             analyzed=counts["analyzed"],
@@ -320,15 +326,21 @@ class ProjectScanner:
         self.pools_started += 1
         return ProcessPoolExecutor(max_workers=workers, mp_context=_process_context())
 
-    def _load_cache(self) -> dict[str, Any]:
+    def _load_cache(self) -> tuple[dict[str, Any], DirCache | None]:
+        """The file entries (by path) and the saved directory listings, read once."""
         if self.store is None:
-            return {}
+            return {}, None
         with self.store.tables() as db:
             docs = db.table(CACHE_TABLE).all()
-        return {d["path"]: dict(d) for d in docs if d.get("version") == CACHE_VERSION}
+            dir_docs = db.table(DIRS_TABLE).all()
+        cache = {d["path"]: dict(d) for d in docs if d.get("version") == CACHE_VERSION}
+        saved = dir_docs[0].get("dirs") if len(dir_docs) == 1 else None
+        if not isinstance(saved, dict) or dir_docs[0].get("version") != CACHE_VERSION:
+            saved = {}
+        return cache, DirCache({rel: v for rel, v in saved.items() if _listing_ok(v)})
 
-    def _save_cache(self, cache: dict[str, Any]) -> None:
-        """Replace the cache table and write the file, once (never on a read-only store)."""
+    def _save_cache(self, cache: dict[str, Any], dirs: DirCache | None) -> None:
+        """Replace the cache tables and write the file, once (never on a read-only store)."""
         if self.store is None:
             return
         if self.store.read_only and not (self.claim_store and self.claim_store()):
@@ -338,11 +350,21 @@ class ProjectScanner:
                 table = db.table(CACHE_TABLE)
                 table.truncate()
                 table.insert_multiple(cache[path] for path in sorted(cache))
+                dir_table = db.table(DIRS_TABLE)
+                dir_table.truncate()
+                if dirs is not None:
+                    dir_table.insert({"version": CACHE_VERSION, "dirs": dirs.kept})
             self.store.flush()
         except StoreError:
             if not self.cancel.is_set():
                 raise
             # cancelled, and the store was closed meanwhile (the app is quitting)
+
+
+def _listing_ok(saved: Any) -> bool:
+    """A saved directory listing has the shape ``walk.DirCache`` reads."""
+    return (type(saved) is list and len(saved) == 4 and type(saved[3]) is list
+            and all(type(e) is list and len(e) == 2 for e in saved[3]))
 
 
 def _batches(files: list[Candidate]) -> list[list[Job]]:

@@ -3,10 +3,12 @@
 Kept apart from the scanner so the walk (I/O, rules, links) and the analysis (CPU,
 processes, cache) can each be read and tested alone.
 
-Cost, since a warm rescan is mostly this walk: one ``scandir`` per directory entered and
-one ``stat`` per directory and per ``.py`` file; other files cost nothing (their type
-comes from the directory listing), and the ignore rules are told each listing so they
-open only the ignore files that exist.
+Cost, since a warm rescan is mostly this walk: one ``stat`` per directory and per
+``.py`` file, and one listing per directory entered; other files cost nothing (their
+type comes from the listing), and the ignore rules are told each listing so they open
+only the ignore files that exist. With a ``DirCache`` (the scanner keeps one in its
+cache) a directory whose inode and ctime are those of its saved listing is not listed
+again: adding, removing or renaming an entry, or a chmod, changes a directory's ctime.
 """
 
 from __future__ import annotations
@@ -14,13 +16,23 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from dreamscape_tui.core.ignore import VENV_MARKER, RuleSet, default_ignored
+from dreamscape_tui.core.ignore import IGNORE_FILES, VENV_MARKER, RuleSet, default_ignored
 
 SOURCE_SUFFIX = ".py"
+# Kinds of the entries a listing keeps (all other entries cannot matter to the walk).
+DIR, SOURCE, LINK, MARKER = "d", "p", "l", "m"  # MARKER: an ignore file or pyvenv.cfg
+_MARKERS = frozenset({*IGNORE_FILES, VENV_MARKER})
+# A listing is kept only if its directory's ctime is older than this when it is read: a
+# change in the same clock tick as the listing could otherwise leave the ctime as it was.
+RACY_NS = 2_000_000_000
+
+Listing = list[list[str]]  # [name, kind] pairs, sorted by name
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,103 +53,169 @@ class Rejected:
     reason: str
 
 
-def walk(root: Path, rules: RuleSet, max_file_bytes: int) -> Iterator[Candidate | Rejected]:
+@dataclass
+class DirCache:
+    """Directory listings kept from one walk to the next.
+
+    ``saved``: what the last walk kept (``rel_dir -> [dev, ino, ctime_ns, listing]``,
+    JSON-ready); after a walk, ``kept`` holds the listings of the directories it
+    entered, and ``changed`` says whether they differ from ``saved``. A listing read
+    within ``RACY_NS`` of its directory's last change is not kept (a change in the same
+    clock tick would not show in the ctime): a directory changed just now is listed
+    again on the next walk, and its old listing, which no longer matches, stays saved
+    rather than count as a change (so that creating ``.dreamscape`` in the root, say,
+    does not make the next scans rewrite the cache).
+    """
+
+    saved: dict[str, list[Any]] = field(default_factory=dict)
+    kept: dict[str, list[Any]] = field(default_factory=dict)
+    listed: int = 0  # directories this walk listed (the rest came from ``saved``)
+
+    @property
+    def changed(self) -> bool:
+        return self.kept != self.saved
+
+
+def walk(root: Path, rules: RuleSet, max_file_bytes: int,
+         dirs: DirCache | None = None) -> Iterator[Candidate | Rejected]:
     """Yield candidates and rejects under ``root`` in a stable (sorted) order.
 
     Symlinks are followed, but a directory link whose target is one of its own
     ancestors is reported as a loop instead of entered; dangling links and link
     cycles are reported, not raised. Ignored directories are never entered.
     """
-    root_stat = os.stat(root)
+    base = os.fspath(root)
+    root_stat = os.stat(base)
+    walker = _Walker(rules, max_file_bytes, dirs)
     try:
-        entries = _listing(os.fspath(root))
+        listing = walker.listing(base, "", root_stat)
     except OSError:
         return
-    yield from _walk_dir(entries, "", rules, max_file_bytes,
-                         [(root_stat.st_dev, root_stat.st_ino)])
+    yield from walker.walk_dir(base, "", listing, [(root_stat.st_dev, root_stat.st_ino)])
 
 
-def _listing(directory: str) -> list[os.DirEntry[str]]:
-    with os.scandir(directory) as it:
-        return sorted(it, key=lambda e: e.name)
+@dataclass
+class _Walker:
+    rules: RuleSet
+    max_file_bytes: int
+    dirs: DirCache | None
 
+    def listing(self, path: str, rel: str, st: os.stat_result) -> Listing:
+        """The relevant entries of a directory: from the cache if it is unchanged."""
+        dirs = self.dirs
+        if dirs is not None:
+            saved = dirs.saved.get(rel)
+            if saved is not None and saved[0] == st.st_dev and saved[1] == st.st_ino \
+                    and saved[2] == st.st_ctime_ns:
+                dirs.kept[rel] = saved
+                return saved[3]  # type: ignore[no-any-return]
+        started = time.time_ns()
+        with os.scandir(path) as it:
+            listing = _kinds(it)
+        if dirs is not None:
+            dirs.listed += 1
+            if st.st_ctime_ns < started - RACY_NS:
+                dirs.kept[rel] = [st.st_dev, st.st_ino, st.st_ctime_ns, listing]
+            elif rel in dirs.saved:  # too recent to keep: the old one (it will not match)
+                dirs.kept[rel] = dirs.saved[rel]
+        return listing
 
-def _walk_dir(
-    entries: list[os.DirEntry[str]],
-    rel_dir: str,
-    rules: RuleSet,
-    max_file_bytes: int,
-    ancestors: list[tuple[int, int]],
-) -> Iterator[Candidate | Rejected]:
-    rules.enter(rel_dir, {e.name for e in entries})
-    for entry in entries:
-        name = entry.name
-        rel = f"{rel_dir}/{name}" if rel_dir else name
-        is_source = name.endswith(SOURCE_SUFFIX)
-        if not is_source:
-            try:
-                if not entry.is_dir():  # from the listing: no system call unless a link
-                    continue
-            except OSError:
+    def walk_dir(self, path: str, rel_dir: str, listing: Listing,
+                 ancestors: list[tuple[int, int]]) -> Iterator[Candidate | Rejected]:
+        rules = self.rules
+        rules.enter(rel_dir, [name for name, kind in listing if kind in (MARKER, LINK)])
+        prefix = path if path.endswith("/") else path + "/"
+        for name, kind in listing:
+            if kind == MARKER:
                 continue
-        try:
-            st = entry.stat()
-        except OSError as exc:
+            rel = f"{rel_dir}/{name}" if rel_dir else name
+            is_source = name.endswith(SOURCE_SUFFIX)
+            full = prefix + name
+            try:
+                st = os.stat(full)
+            except OSError as exc:
+                if not is_source or rules.ignored(rel, is_dir=False):
+                    continue
+                if kind == LINK:
+                    yield Rejected(rel, "symlink loop" if exc.errno == errno.ELOOP
+                                   else "dangling symlink")
+                else:
+                    yield Rejected(rel, f"unreadable: {exc.strerror or exc}")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                yield from self.enter(full, rel, name, st, ancestors)
+                continue
             if not is_source or rules.ignored(rel, is_dir=False):
                 continue
-            if entry.is_symlink():
-                yield Rejected(rel, "symlink loop" if exc.errno == errno.ELOOP
-                               else "dangling symlink")
+            if not stat.S_ISREG(st.st_mode):
+                yield Rejected(rel, "not a regular file")
+            elif st.st_size > self.max_file_bytes:
+                yield Rejected(rel, f"file too large ({st.st_size} bytes, "
+                                    f"limit {self.max_file_bytes})")
             else:
-                yield Rejected(rel, f"unreadable: {exc.strerror or exc}")
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            yield from _enter(entry, rel, st, rules, max_file_bytes, ancestors)
-            continue
-        if rules.ignored(rel, is_dir=False):
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            yield Rejected(rel, "not a regular file")
-        elif st.st_size > max_file_bytes:
-            yield Rejected(rel, f"file too large ({st.st_size} bytes, limit {max_file_bytes})")
-        else:
-            yield Candidate(rel, entry.path, st.st_size, st.st_mtime_ns)
+                yield Candidate(rel, full, st.st_size, st.st_mtime_ns)
+
+    def enter(self, path: str, rel: str, name: str, st: os.stat_result,
+              ancestors: list[tuple[int, int]]) -> Iterator[Candidate | Rejected]:
+        """Walk into one directory unless the rules exclude it (``RuleSet.ignored``, in
+        parts): a directory the patterns leave undecided is listed before the virtualenv
+        check, which then reads ``pyvenv.cfg`` from the listing instead of a ``stat``."""
+        decision = self.rules.decide(rel, is_dir=True)
+        if decision or (decision is None and default_ignored(name, is_dir=True)):
+            return
+        try:
+            listing = self.listing(path, rel, st)
+        except OSError as exc:
+            yield Rejected(rel, f"unreadable directory: {exc.strerror or exc}")
+            return
+        if decision is None and _is_virtualenv(path, listing):
+            return  # a virtualenv whatever its name (a default: patterns can re-include it)
+        key = (st.st_dev, st.st_ino)
+        if key in ancestors:
+            yield Rejected(rel, "symlink loop (links to an enclosing directory)")
+            return
+        ancestors.append(key)
+        yield from self.walk_dir(path, rel, listing, ancestors)
+        ancestors.pop()
 
 
-def _enter(
-    entry: os.DirEntry[str],
-    rel: str,
-    st: os.stat_result,
-    rules: RuleSet,
-    max_file_bytes: int,
-    ancestors: list[tuple[int, int]],
-) -> Iterator[Candidate | Rejected]:
-    """Walk into one directory unless the rules exclude it (``RuleSet.ignored``, in parts).
+def _kinds(entries: Iterator[os.DirEntry[str]]) -> Listing:
+    """The entries that can matter, with their kind, sorted by name.
 
-    A directory the patterns leave undecided is listed before the virtualenv check,
-    which then reads ``pyvenv.cfg`` from the listing instead of a ``stat``.
+    Links are kept whatever their name (a link's target can change without its
+    directory changing, so links are always followed afresh); so are directories,
+    ``.py`` files of any type, ignore files and ``pyvenv.cfg``.
     """
-    decision = rules.decide(rel, is_dir=True)
-    if decision or (decision is None and default_ignored(entry.name, is_dir=True)):
-        return
-    try:
-        entries = _listing(entry.path)
-    except OSError as exc:
-        yield Rejected(rel, f"unreadable directory: {exc.strerror or exc}")
-        return
-    if decision is None and any(e.name == VENV_MARKER and _is_file(e) for e in entries):
-        return  # a virtualenv whatever its name (a default: patterns can re-include it)
-    key = (st.st_dev, st.st_ino)
-    if key in ancestors:
-        yield Rejected(rel, "symlink loop (links to an enclosing directory)")
-        return
-    ancestors.append(key)
-    yield from _walk_dir(entries, rel, rules, max_file_bytes, ancestors)
-    ancestors.pop()
+    kept: Listing = []
+    for entry in entries:
+        name = entry.name
+        try:
+            if entry.is_symlink():
+                kind = LINK
+            elif entry.is_dir(follow_symlinks=False):
+                kind = DIR
+            elif name.endswith(SOURCE_SUFFIX):
+                kind = SOURCE
+            elif name in _MARKERS and entry.is_file(follow_symlinks=False):
+                kind = MARKER
+            else:
+                continue
+        except OSError:  # vanished meanwhile: as if it were not there
+            continue
+        kept.append([name, kind])  # JSON's shape: a listing is saved as it is
+    kept.sort()
+    return kept
 
 
-def _is_file(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_file()
-    except OSError:
-        return False
+def _is_virtualenv(path: str, listing: Listing) -> bool:
+    """``ignore.is_virtualenv`` from a listing: ``pyvenv.cfg`` is a file (or a link to one)."""
+    for name, kind in listing:
+        if name == VENV_MARKER:
+            if kind == MARKER:
+                return True
+            if kind == LINK:
+                try:
+                    return stat.S_ISREG(os.stat(f"{path}/{name}").st_mode)
+                except OSError:
+                    return False
+    return False
