@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import tokenize
+import warnings
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,78 @@ TRICKY = {
     "blank after continuation at end": "x = 1 + \\\n    2\n\n",
     "trailing whitespace line": "x = 1\n   ",
 }
+
+
+def test_visitor_ports_count_what_radons_visitors_count() -> None:
+    """visitors.py against radon's own visitors, count by count (not just the volume and
+    MI they feed): every block, the total complexity and Halstead's four counts."""
+    import ast
+
+    from radon.visitors import ComplexityVisitor, HalsteadVisitor
+
+    from dreamscape_tui.core.visitors import complexity, halstead
+
+    sources = [*TRICKY.values(), MATCHES]
+    sources += [p.read_text(encoding="utf-8", errors="replace")
+                for p in python_files(STDLIB, frozenset({"site-packages"}))[1::9]]
+    compared = 0
+    for source in sources:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # invalid escapes in old stdlib strings
+                tree = ast.parse(source)
+            cc, hv = ComplexityVisitor.from_ast(tree), HalsteadVisitor.from_ast(tree)
+        except (SyntaxError, ValueError, RecursionError):
+            assert source is not MATCHES
+            continue
+        blocks, total = complexity(tree)
+        assert blocks == [(b.fullname, b.lineno, b.complexity) for b in cc.blocks]
+        assert total == cc.total_complexity
+        assert tuple(halstead(tree)) == (hv.distinct_operators, hv.distinct_operands,
+                                         hv.operators, hv.operands)
+        compared += 1
+    assert compared > 200
+
+
+MATCHES = """
+def f(p, q):
+    match p:
+        case 1 | 2:
+            return 1
+        case [x, y] if x > y:
+            return 2
+        case {"k": v}:
+            return v
+        case x:
+            return x
+    match q:
+        case _:
+            pass
+    match q:
+        case str():
+            pass
+    try:
+        pass
+    except* ValueError:
+        pass
+    while q:
+        q -= 1
+    else:
+        q = not q and (q or p) < 3 <= 4
+    return [a for a in p if a if not a] + [-b async for b in q]
+
+
+class K:
+    def m(self):
+        assert self
+        return lambda s: s if s else None
+
+    class Inner:
+        def n(self): ...
+
+    if True:
+        def conditional(self): return 1 if self else 2
+"""
 
 
 @pytest.mark.parametrize("name", sorted(TRICKY))
