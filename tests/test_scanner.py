@@ -100,6 +100,28 @@ def test_parallel_scan_equals_serial_scan(tmp_path: Path, always_pool: None) -> 
     assert serial["files"] == parallel["files"]
 
 
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_both_start_methods_give_the_same_results(tmp_path: Path, always_pool: None,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  method: str) -> None:
+    write(tmp_path, {f"m{i:02d}.py": COMPLEX * (i % 3 + 1) for i in range(20)})
+    serial = scan(tmp_path, jobs=1).to_json()
+    monkeypatch.setattr(scanner_module, "START_METHOD", method)
+    scanner = ProjectScanner(tmp_path, ScannerConfig(jobs=2))
+    assert scanner.scan().to_json()["files"] == serial["files"]
+    assert scanner.pools_started == 1
+
+
+def test_forks_only_when_single_threaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.setattr(scanner_module, "START_METHOD", None)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert scanner_module._process_context().get_start_method() == "fork"
+    monkeypatch.setattr(threading, "active_count", lambda: 3)  # a TUI's threads
+    assert scanner_module._process_context().get_start_method() == "forkserver"
+
+
 def test_small_analysis_needs_no_pool(tmp_path: Path) -> None:
     write(tmp_path, {f"m{i:02d}.py": COMPLEX for i in range(40)})  # 40 files, ~30 kB
     scanner = ProjectScanner(tmp_path, ScannerConfig(jobs=2))

@@ -7,11 +7,12 @@ Design, for speed and for a live UI:
   cache is a hit without being read. A cached file whose stat changed is read and
   hashed here; if the hash matches it is still a hit (a ``touch`` costs no analysis);
 * only files that really changed are analysed: a few in this process, more in a
-  process pool (forkserver: safe to start from a threaded app) in batches, largest
-  files first, and results stream out as they finish, cache hits first. The pool (and
-  ``multiprocessing`` itself) is started only when there is analysis to do, so a rescan
-  of an unchanged project starts no process and imports neither radon nor
-  ``multiprocessing``;
+  process pool in batches, largest files first; results stream out as they finish,
+  cache hits first. The pool is forked from a single-threaded process (the CLI: the
+  workers start at once) and else started from a forkserver (safe from a threaded
+  app). It (and ``multiprocessing`` itself) is started only when there is analysis to
+  do, so a rescan of an unchanged project starts no process and imports neither radon
+  nor ``multiprocessing``;
 * the cache is the store (``Store.for_project``: ``.dreamscape/scan.json``), keyed by
   path, size, mtime and content hash, tagged with ``CACHE_VERSION`` so a change to the
   metrics invalidates it. It is read once, when the scan starts, and written once, when
@@ -24,8 +25,10 @@ Design, for speed and for a live UI:
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -72,11 +75,22 @@ WorkerResult = FileOutcome
 Job = tuple[str, str, str]  # (relative path, absolute path, known hash)
 
 PRELOAD = [*ANALYSIS_MODULES, "concurrent.futures.process"]
+# None: "fork" in a single-threaded process on Linux (the CLI: workers start at once,
+# with everything imported), else "forkserver" (a threaded app must not fork itself).
+START_METHOD: str | None = None
 
 
 def _process_context() -> BaseContext:
     import multiprocessing
 
+    method = START_METHOD
+    if method is None:
+        single = threading.active_count() == 1
+        method = "fork" if single and sys.platform == "linux" else "forkserver"
+    if method == "fork":
+        for module in PRELOAD:  # imported once here rather than in every worker
+            importlib.import_module(module)
+        return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
     return context
@@ -90,9 +104,10 @@ def start_analysis_processes() -> None:
     started lazily from a worker would fail ("bad value(s) in fds_to_keep"). Call this
     before such a UI takes over; the workers still start warm with the preload.
     """
+    import multiprocessing
     from multiprocessing import forkserver
 
-    _process_context()
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
     forkserver.ensure_running()
 
 
