@@ -230,9 +230,10 @@ def test_validation_timeout_escalates(tmp_path: Path, api: FakeOpenAI) -> None:
 def test_learned_statistics_reorder_the_ladder(tmp_path: Path) -> None:
     heals = HealStore(tmp_path / "heals.jsonl")
     assert heals.learned_order("test") == []
-    for _ in range(3):
+    for _ in range(3):  # success is a fix kept: validated, applied and not undone
         heals.record_outcome("fast", "test", False)
         heals.record_outcome("strong", "test", True)
+        heals.record_verdict("strong", "test", "", "applied")
     assert heals.learned_order("test") == ["strong", "fast"]
     assert heals.learned_order("syntax") == []
     heals.close()

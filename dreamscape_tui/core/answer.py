@@ -19,7 +19,8 @@ class Answer:
 
     ``code_blocks`` hold the code verbatim: from ``pre code`` elements on a web page
     (never the visible text, which carries "Copy code" labels), or from the fenced
-    blocks of an API answer's markdown.
+    blocks of an API answer's markdown. ``tokens_in``/``tokens_out`` are the answer's
+    ``usage.prompt_tokens``/``completion_tokens`` where the API reports them.
     """
 
     text: str
@@ -27,6 +28,8 @@ class Answer:
     seconds: float = 0.0
     model: str = ""
     page_model: str = ""  # the model the chat page says answered ("" = it does not say)
+    tokens_in: int = 0  # the API's reported usage (openai-api; 0 = not reported)
+    tokens_out: int = 0
 
     def to_json(self) -> dict[str, object]:
         """The ``ask --json`` object of DESIGN §4."""

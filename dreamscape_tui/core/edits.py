@@ -213,6 +213,25 @@ def whole_file(answer: Answer, target: str) -> str | None:
     return code if code.endswith("\n") else code + "\n"
 
 
+def answer_format(answer: Answer) -> str:
+    """The edit format an answer attempted, whether or not its edit fits (what the
+    learning statistics credit a refused answer to): the first of parse_edit's order it
+    holds, or "" for an answer with no edit at all. ``Edit.format`` is the format of an
+    edit that parsed."""
+    sources = [answer.text, *answer.code_blocks]
+    if any(_SR_BLOCK.search(source.replace("\r\n", "\n")) for source in sources):
+        return "search-replace"
+    try:
+        if any(parse_patch(source) for source in sources):
+            return "diff"
+    except DiffError:
+        return "diff"
+    if any(b.strip() for b in answer.code_blocks) or any(
+            b.code.strip() for b in fenced_blocks(answer.text)):
+        return "whole-file"
+    return ""
+
+
 def parse_edit(answer: Answer, target: str, original: str) -> Edit:
     """The candidate content for ``target``; EditRejected with the reason otherwise."""
     sources = [answer.text, *answer.code_blocks]

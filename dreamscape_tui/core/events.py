@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from dreamscape_tui.core.budget import RunSpend, Spend
 from dreamscape_tui.core.healtypes import HealId, HealItem, HealState
 from dreamscape_tui.core.metrics import FileMetrics
 
@@ -126,6 +127,19 @@ class EngineLog:
     level: str = "info"  # info | warning | error
 
 
+@dataclass(frozen=True, slots=True)
+class HealSpend:
+    """What the running heal has spent against its budget, after each attempt: the
+    run's attempts, wall time, tokens and estimated cost, and each model's; ``limits``
+    is ``[budget]`` (0 = none). ``over`` says why the rest of the run escalates ("" =
+    within budget); ``exhausted`` names the models whose own budget is spent, and why."""
+
+    spent: RunSpend
+    limits: Spend
+    over: str = ""
+    exhausted: tuple[str, ...] = ()
+
+
 Event = (ScanStarted | FileScanned | ScanFinished | ChecksFinished | SessionState | HealChanged
-         | EngineLog)
+         | EngineLog | HealSpend)
 EventSink = Callable[[Event], None]

@@ -1,12 +1,15 @@
 """The heal loop: workers take queued failures, prompt a model, validate, then execute
 what the policy decides.
 
-One attempt: route to a model (ladder + learned statistics) -> prompt (file, failure,
-tests, metrics, earlier attempts, user hint) -> answer -> parse an edit -> validate in
-the worker's isolated copy -> ``policy.decide`` -> apply atomically with a backup, retry
-or escalate. No threshold is compared here (``policy.py`` owns them all). Every state
-change is persisted before it takes effect (``HealStore``) and then sent as a
-``HealChanged`` carrying the whole item.
+One attempt: the run's budget (``policy.over_budget``) -> route to a model (ladder +
+learned statistics, without the models whose budget is spent) -> prompt (file, failure,
+tests, metrics, earlier attempts, user hint, the project's accepted fixes, the model's
+best edit format) -> answer -> parse an edit -> validate in the worker's isolated copy
+-> ``policy.decide`` -> apply atomically with a backup, retry or escalate. No threshold
+is compared here (``policy.py`` owns them all). Every state change is persisted before
+it takes effect (``HealStore``) and then sent as a ``HealChanged`` carrying the whole
+item; what the run spends (``budget.Ledger``) is sent as ``HealSpend`` after each
+attempt.
 """
 
 from __future__ import annotations
@@ -18,17 +21,20 @@ from pathlib import Path
 from typing import Any
 
 from dreamscape_tui.core import policy
+from dreamscape_tui.core.answer import Answer
 from dreamscape_tui.core.apply import ApplyConflict, apply_fix, content_hash, file_hash
+from dreamscape_tui.core.budget import Ledger, RunSpend, cost_of, run_limits
 from dreamscape_tui.core.config import Config, ModelConfig
 from dreamscape_tui.core.edits import (
     EditRejected,
     NoChange,
+    answer_format,
     changed_share,
     parse_edit,
     unified_diff,
 )
 from dreamscape_tui.core.errors import ModelCallInterrupted, ModelError
-from dreamscape_tui.core.events import EngineLog, EventSink, HealChanged
+from dreamscape_tui.core.events import EngineLog, EventSink, HealChanged, HealSpend
 from dreamscape_tui.core.healstore import HealStore
 from dreamscape_tui.core.healtypes import Attempt, Candidate, HealItem, HealState
 from dreamscape_tui.core.metrics import FileMetrics
@@ -64,6 +70,16 @@ class FileChangedUnderHeal(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class _Usage:
+    """What one model call cost: seconds waited, tokens reported, estimated cost."""
+
+    seconds: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class _Tried:
     """What one attempt produced, whatever its outcome."""
 
@@ -73,6 +89,8 @@ class _Tried:
     candidate: str | None = None
     verdict: Verdict | None = None
     answered_by: str = ""
+    format: str = ""
+    usage: _Usage = _Usage()
 
 
 class Healer:
@@ -98,6 +116,7 @@ class Healer:
         self.busy_seconds = 0.0  # time workers spent on items (utilisation)
         self.model_seconds = 0.0
         self.validation_seconds = 0.0
+        self.ledger = Ledger(registry.models)  # this run's spend, against [budget]
         self._lock = threading.Lock()
 
     @property
@@ -106,12 +125,14 @@ class Healer:
 
     def run(self) -> None:
         """Heal until the queue is empty (or cancelled); blocks."""
+        self._report_spend()
         threads = [threading.Thread(target=self._worker, name=f"heal-{n}", daemon=True)
                    for n in range(self.workers)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        self._report_spend()
 
     def _worker(self) -> None:
         workspace = Workspace(self.root, cancel=self.cancel)
@@ -146,12 +167,34 @@ class Healer:
         self.sink(HealChanged(item))
         return item
 
-    def _route(self, item: HealItem, metrics: FileMetrics | None, attempt: int) -> ModelConfig:
-        if self.options.model:
-            return self.registry.get(self.options.model)
+    def _pick(self, item: HealItem, metrics: FileMetrics | None,
+              attempt: int) -> ModelConfig | policy.Escalate:
+        """The model for this attempt, its attempt counted in the run's ledger; or why
+        the run's budget, or every fitting model's, leaves none."""
+        learning = self.config.learning
+        order = (self.heals.learned_order(item.kind, learning.min_tries,
+                                          [m.name for m in self.registry.ladder])
+                 if learning.enabled else None)
         request = RouteRequest(lines=metrics.loc if metrics else 0,
                                cc_max=metrics.cc_max if metrics else 0, kind=item.kind)
-        return self.registry.route(request, attempt, self.heals.learned_order(item.kind))
+
+        def choose(spent: RunSpend) -> ModelConfig | policy.Escalate:
+            over = policy.over_budget(spent.run, self.config.budget)
+            if over is not None:
+                return over
+            exhausted = {m.name: why for m in self.registry.models
+                         if (why := policy.model_exhausted(spent.model(m.name), m))}
+            if self.options.model:
+                candidates = [self.registry.get(self.options.model)]
+                model = None if candidates[0].name in exhausted else candidates[0]
+            else:
+                candidates = self.registry.candidates(request)
+                model = self.registry.choose(request, attempt, order, skip=exhausted)
+            if model is not None:
+                return model
+            return policy.no_model_left([exhausted[m.name] for m in candidates])
+
+        return self.ledger.reserve(choose)
 
     def _attempt(self, item: HealItem, workspace: Workspace) -> None:
         try:
@@ -166,7 +209,12 @@ class Healer:
             self._escalate(item, too_risky.reason)
             return
         number = item.attempts + 1
-        model = self._route(item, metrics, number)
+        picked = self._pick(item, metrics, number)
+        if isinstance(picked, policy.Escalate):  # over budget: escalated untried
+            self._escalate(item, picked.reason)
+            self._report_spend()
+            return
+        model = picked
         waiting = HealState.RETRYING if item.attempts else HealState.QUEUED
         item = self._set(item, state=HealState.RUNNING, attempts=number, model=model.name,
                          base_hash=content_hash(original))
@@ -174,6 +222,7 @@ class Healer:
             tried = self._try(item, workspace, content, metrics, model)
         except ModelCallInterrupted:
             # paused or quitting mid-answer: not an attempt; it resumes from the queue
+            self.ledger.release(model.name)
             self._set(item, state=waiting, attempts=number - 1)
             return
         except FileChangedUnderHeal:
@@ -185,17 +234,18 @@ class Healer:
              metrics: FileMetrics | None, model: ModelConfig) -> _Tried:
         """Prompt, parse and validate: what happened, with no decision taken yet."""
         number = item.attempts
-        prior = [PriorAttempt(a.number, a.model, a.reason, a.diff) for a in item.log]
-        prompt = build_prompt(self.root, item.failure, content, metrics, prior, item.hint)
+        prompt = self._prompt(item, content, metrics, model)
         started = time.monotonic()
         try:
             answer = self.registry.process_with_model(self.session, prompt, model,
                                                       interrupt=self.interrupt)
         except ModelError as exc:
             return _Tried(model, AttemptResult(Outcome.MODEL_ERROR, number,
-                                               f"model error: {exc}"))
+                                               f"model error: {exc}"),
+                          usage=self._charge(model, started))
         finally:
             self._account(model_s=time.monotonic() - started)
+        usage = self._charge(model, started, answer)
         if file_hash(self.root / item.path) != item.base_hash:
             raise FileChangedUnderHeal(item.path)  # the answer fixes a file that is gone
         try:
@@ -203,7 +253,8 @@ class Healer:
         except EditRejected as exc:  # a no-change answer was usable, just not a fix
             reason = str(exc) if isinstance(exc, NoChange) else f"unusable answer: {exc}"
             return _Tried(model, AttemptResult(Outcome.UNUSABLE, number, reason),
-                          answered_by=answer.page_model)
+                          answered_by=answer.page_model, format=answer_format(answer),
+                          usage=usage)
         diff = unified_diff(content, edit.content, item.path)
         item = self._set(item, state=HealState.VALIDATING)
         started, synced = time.monotonic(), workspace.sync_seconds
@@ -216,21 +267,58 @@ class Healer:
                    Outcome.TIMED_OUT if verdict.timed_out else Outcome.FAILED)
         result = AttemptResult(outcome, number, "validated" if verdict.ok else verdict.reason,
                                verdict.signature, changed_share(content, edit.content))
-        return _Tried(model, result, diff, edit.content, verdict, answer.page_model)
+        return _Tried(model, result, diff, edit.content, verdict, answer.page_model,
+                      edit.format, usage)
+
+    def _prompt(self, item: HealItem, content: str, metrics: FileMetrics | None,
+                model: ModelConfig) -> str:
+        """The prompt, conditioned on what was learned (unless ``[learning]`` is off):
+        the model's best edit format and this project's accepted fixes of the kind."""
+        learning = self.config.learning
+        prior = [PriorAttempt(a.number, a.model, a.reason, a.diff) for a in item.log]
+        if not learning.enabled:
+            return build_prompt(self.root, item.failure, content, metrics, prior, item.hint)
+        return build_prompt(
+            self.root, item.failure, content, metrics, prior, item.hint,
+            answer_format=self.heals.best_format(model.name, item.kind, learning.min_tries),
+            examples=self.heals.accepted_fixes(item.kind) if learning.examples else (),
+            example_limit=learning.examples, example_chars=learning.example_chars)
+
+    def _charge(self, model: ModelConfig, started: float, answer: Answer | None = None
+                ) -> _Usage:
+        """Charge one model call to the run's ledger and report the run's spend."""
+        tokens_in = answer.tokens_in if answer else 0
+        tokens_out = answer.tokens_out if answer else 0
+        usage = _Usage(time.monotonic() - started, tokens_in, tokens_out,
+                       cost_of(model, tokens_in, tokens_out))
+        self.ledger.charge(model.name, usage.seconds, tokens_in + tokens_out, usage.cost)
+        self._report_spend()
+        return usage
+
+    def _report_spend(self) -> None:
+        spent = self.ledger.spend()
+        over = policy.over_budget(spent.run, self.config.budget)
+        exhausted = tuple(why for m in self.registry.models
+                          if (why := policy.model_exhausted(spent.model(m.name), m)))
+        self.sink(HealSpend(spent, run_limits(self.config.budget),
+                            over.reason if over is not None else "", exhausted))
 
     def _conclude(self, item: HealItem, tried: _Tried) -> None:
         """Record the attempt, let the policy decide, and carry the decision out."""
         result = tried.result
         decision = policy.decide(self.limits, item, result)
         validated = result.outcome is Outcome.VALIDATED
+        usage = tried.usage
         attempt = Attempt(result.number, tried.model.name,
                           "validated" if validated else "failed", result.reason, tried.diff,
-                          result.signature, tried.answered_by)
-        self.heals.record_outcome(tried.model.name, item.kind, validated)
+                          result.signature, tried.answered_by, tried.format, usage.seconds,
+                          usage.tokens_in, usage.tokens_out, usage.cost)
+        self.heals.record_outcome(tried.model.name, item.kind, validated, attempt=attempt)
         best = item.best
         if tried.candidate is not None and tried.verdict is not None and (
                 best is None or tried.verdict.failing < best.failing):
-            best = Candidate(tried.candidate, tried.verdict.failing, item.base_hash)
+            best = Candidate(tried.candidate, tried.verdict.failing, item.base_hash,
+                             attempt=len(item.log) + 1)
         item = self.heals.save(replace(item, log=(*item.log, attempt), best=best))
         if isinstance(decision, policy.Apply):
             assert tried.candidate is not None
@@ -246,7 +334,7 @@ class Healer:
 
     def _apply(self, item: HealItem, candidate: str, model: ModelConfig) -> None:
         if self.options.dry_run:
-            self._set(item, state=HealState.HEALED, dry_run=True)
+            self._set(item, state=HealState.HEALED, dry_run=True, fixed_by=len(item.log))
             self.sink(EngineLog(f"{item.path}: fix validated (dry run, not applied)"))
             return
         try:
@@ -254,8 +342,9 @@ class Healer:
         except ApplyConflict:
             self._restart(item)
             return
+        # fixed_by: the attempt just logged made the fix (the learning statistics credit it)
         self._set(item, state=HealState.HEALED, backup=str(backup.relative_to(self.root)),
-                  applying=None)
+                  applying=None, fixed_by=len(item.log))
         self.sink(EngineLog(f"healed {item.path} with {model.name} "
                             f"(attempt {item.attempts})"))
 

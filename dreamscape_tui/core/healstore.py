@@ -13,34 +13,40 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
+from dreamscape_tui.core import learning
 from dreamscape_tui.core.checks import Failure
 from dreamscape_tui.core.healcodec import (
     attempt_to_dict,
     field_to_json,
     fix_to_dict,
     fold,
+    fold_stats,
     item_to_dict,
+    learn_entry,
     legacy_records,
+    outcome_record,
     snapshot,
 )
-from dreamscape_tui.core.healtypes import AppliedFix, HealId, HealItem, HealState, new_item
+from dreamscape_tui.core.healtypes import (
+    AppliedFix,
+    Attempt,
+    HealId,
+    HealItem,
+    HealState,
+    new_item,
+)
 from dreamscape_tui.core.journal import AppendLog, Record
+from dreamscape_tui.core.learning import Example, Table
 
 STATE_DIR = ".dreamscape"
 JOURNAL_FILE = "heals.jsonl"
 _COMPACT_MIN = 500  # appended lines before compaction is considered
 _FIELDS = [f.name for f in fields(HealItem) if f.name not in ("id", "log")]
-
-
-@dataclass
-class _Stats:
-    tries: int = 0
-    successes: int = 0
 
 
 class HealStore:
@@ -56,7 +62,7 @@ class HealStore:
         self._active: dict[str, HealId] = {}  # failure id -> its item in progress
         self._history: Counter[str] = Counter()  # path -> items ever queued for it
         self._counted: set[HealId] = set()
-        self._stats: dict[tuple[str, str], _Stats] = {}
+        self._stats: Table = {}  # the learning statistics (learning.py)
         self._applied: dict[HealId, AppliedFix] = {}
         self._load()
 
@@ -118,23 +124,52 @@ class HealStore:
             return [i for _, i in sorted(self._items.items()) if i.state.interrupted]
 
     # -- learning ----------------------------------------------------------------------
-    def record_outcome(self, model: str, kind: str, success: bool) -> None:
-        """Per model x failure-kind statistics: the learning loop's memory."""
+    def record_outcome(self, model: str, kind: str, validated: bool, *,
+                       attempt: Attempt | None = None) -> None:
+        """Count one attempt of ``model`` on a ``kind`` failure (the learning loop's
+        memory): its edit format, seconds, tokens and cost come from ``attempt``."""
+        attempt = attempt or Attempt(0, model, "validated" if validated else "failed", "")
+        record = outcome_record(model, kind, replace(
+            attempt, outcome="validated" if validated else "failed"))
         with self._lock:
-            self._log.append({"op": "outcome", "model": model, "kind": kind, "success": success})
-            stats = self._stats.setdefault((model, kind), _Stats())
-            stats.tries += 1
-            stats.successes += int(success)
+            self._log.append(record)
+            fold_stats(self._stats, record)
             self._maybe_compact()
 
-    def learned_order(self, kind: str, min_tries: int = 3) -> list[str]:
-        """Models best first for ``kind``, once there is enough evidence (else [])."""
+    def record_verdict(self, model: str, kind: str, format: str, verdict: str,
+                       hint: str = "") -> None:
+        """Count what became of a fix made apart from an item change (item changes that
+        apply, undo or decide a fix are counted by ``save`` itself, in the same line)."""
+        if verdict not in learning.VERDICTS:
+            raise ValueError(f"unknown verdict {verdict!r}")
+        record = {"op": "verdict", **learn_entry(verdict, model, kind, format, hint)}
         with self._lock:
-            seen = {m: s for (m, k), s in self._stats.items() if k == kind}
-        if sum(s.tries for s in seen.values()) < min_tries:
-            return []
-        rate = {m: (s.successes + 1) / (s.tries + 2) for m, s in seen.items()}
-        return sorted(rate, key=lambda m: -rate[m])
+            self._log.append(record)
+            fold_stats(self._stats, record)
+            self._maybe_compact()
+
+    def learned_order(self, kind: str, min_tries: int = 3,
+                      ladder: Sequence[str] = ()) -> list[str]:
+        """Models best first for ``kind``, once there is enough evidence (else []):
+        ``learning.learned_order``."""
+        with self._lock:
+            return learning.learned_order(self._stats, kind, min_tries, ladder)
+
+    def best_format(self, model: str, kind: str, min_tries: int = 3) -> str:
+        """The edit format to ask ``model`` for ("" = any): ``learning.best_format``."""
+        with self._lock:
+            return learning.best_format(self._stats, model, kind, min_tries)
+
+    def accepted_fixes(self, kind: str, limit: int = learning.MAX_EXAMPLES) -> list[Example]:
+        """This project's fixes of ``kind`` still in the tree, most recent first."""
+        with self._lock:
+            order = {fix.heal_id: fix.seq for fix in self._applied.values()}
+            return learning.examples(self._items.values(), order, kind, limit)
+
+    def stats(self) -> Table:
+        """A copy of the learning statistics (model, kind, format) -> Cell."""
+        with self._lock:
+            return {key: replace(cell) for key, cell in self._stats.items()}
 
     # -- apply records -------------------------------------------------------------------
     def record_apply(self, heal_id: HealId, **changes: Any) -> AppliedFix:
@@ -173,7 +208,13 @@ class HealStore:
         record: Record = {"op": "set", "id": item.id, "fields": changed}
         if added:
             record["attempts"] = [attempt_to_dict(a) for a in added]
+        verdict = learning.verdict_of(old, item)
+        if verdict is not None:  # what became of a fix: counted in the same line
+            name, attempt = verdict
+            hint = item.hint if name in ("accepted", "rejected", "retried") else ""
+            record["learn"] = learn_entry(name, attempt.model, item.kind, attempt.format, hint)
         self._log.append(record)
+        fold_stats(self._stats, record)
         self._remember(item)
         self._maybe_compact()
         return item
@@ -202,7 +243,7 @@ class HealStore:
         items, stats, applied = fold(records)
         for item in items.values():
             self._remember(item)
-        self._stats = {key: _Stats(t, s) for key, (t, s) in stats.items()}
+        self._stats = stats
         self._applied = applied
         live = len(items) + len(stats) + len(applied)
         if self._log.appended > 2 * live + 16 or (records and self._log.appended == 0):
@@ -210,5 +251,4 @@ class HealStore:
 
     def _compact(self) -> None:
         """Rewrite the journal as a snapshot of the live state (atomic)."""
-        stats = {key: (s.tries, s.successes) for key, s in self._stats.items()}
-        self._log.rewrite(snapshot(self._items, stats, self._applied))
+        self._log.rewrite(snapshot(self._items, self._stats, self._applied))

@@ -84,7 +84,11 @@ class Attempt:
     """One try at one item: which model, what it answered, and how it ended.
 
     ``outcome`` is "validated" or "failed"; ``signature`` fingerprints the validation
-    error, so the same error twice can escalate.
+    error, so the same error twice can escalate. ``format`` is the edit format the
+    answer used ("search-replace", "diff", "whole-file"; "" when it held none);
+    ``seconds`` how long the model took, ``tokens_in``/``tokens_out`` its reported usage
+    (openai-api) and ``cost`` the estimate from the model's per-1k prices. Journals
+    written before these existed load with the defaults.
     """
 
     number: int
@@ -94,16 +98,24 @@ class Attempt:
     diff: str = ""
     signature: str = ""
     answered_by: str = ""
+    format: str = ""
+    seconds: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """The best fix found so far: its content, how many tests it still fails, and the
-    hash of the file content it was made from (it is never applied over anything else)."""
+    hash of the file content it was made from (it is never applied over anything else).
+    ``attempt`` is the 1-based position in the item's log of the attempt that made it
+    (0: not known)."""
 
     content: str
     failing: int
     base_hash: str
+    attempt: int = 0
 
     @property
     def passes(self) -> bool:
@@ -117,7 +129,9 @@ class HealItem:
     ``attempts`` counts the tries since the item was (re)queued; ``log`` keeps every
     attempt ever made, so a retry's prompt can say what did not work. ``applying`` is
     the content being written while the state is APPLYING (an apply a crash
-    interrupted is finished from it).
+    interrupted is finished from it). ``fixed_by`` is the 1-based position in ``log`` of
+    the attempt whose fix was applied (0: none, or not recorded): what the learning
+    statistics credit, and where an accepted fix's diff is found for later prompts.
     """
 
     id: HealId
@@ -134,6 +148,7 @@ class HealItem:
     dry_run: bool = False
     priority: tuple[int, int, int] = (3, 0, 0)
     log: tuple[Attempt, ...] = field(default=())
+    fixed_by: int = 0
 
     @property
     def path(self) -> str:

@@ -65,10 +65,10 @@ def chat_completion(model: ModelConfig, prompt: str, *,
         raw = _fetch(model, request, urllib.request.urlopen)
     else:
         raw = _fetch_interruptible(model, request, interrupt)
-    text = _content(model, raw)
+    text, tokens_in, tokens_out = _content(model, raw)
     blocks = tuple(block.code for block in fenced_blocks(text))
     return Answer(text=text, code_blocks=blocks, seconds=time.monotonic() - started,
-                  model=model.name)
+                  model=model.name, tokens_in=tokens_in, tokens_out=tokens_out)
 
 
 def _request(model: ModelConfig, prompt: str) -> urllib.request.Request:
@@ -229,8 +229,9 @@ def _error_detail(raw: bytes) -> str:
     return " ".join(text.split())[:300] or "no detail"
 
 
-def _content(model: ModelConfig, raw: bytes) -> str:
-    """The assistant message of a chat-completions response, validated."""
+def _content(model: ModelConfig, raw: bytes) -> tuple[str, int, int]:
+    """The assistant message of a chat-completions response, validated, and its
+    ``usage`` (prompt and completion tokens; 0 where the server reports none)."""
     try:
         data = json.loads(raw)
     except ValueError:
@@ -244,4 +245,14 @@ def _content(model: ModelConfig, raw: bytes) -> str:
         ) from None
     if not isinstance(content, str):
         raise BadResponse(f"model {model.name!r}: message content is not text")
-    return content
+    usage = data.get("usage") if isinstance(data, dict) else None
+    if not isinstance(usage, dict):
+        return content, 0, 0
+    return content, _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens"))
+
+
+def _count(value: object) -> int:
+    """A token count from ``usage`` (servers send ints, some floats or null)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return 0
+    return int(value)

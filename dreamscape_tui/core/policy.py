@@ -10,6 +10,11 @@ The thresholds (all in ``[heal]``, one ``HealConfig``; ``--max-attempts`` is
 ``same_error_limit`` times; ``max_attempts`` exhausted; a fix that rewrites more than
 ``max_diff_share`` of the file; and ``auto_apply = false``, which sends every validated
 fix to review.
+
+Budgets (``[budget]`` per run, ``budget_*`` per model; 0 = none) are decided here too:
+``over_budget`` escalates the rest of a run that spent one of its limits, and
+``model_exhausted`` takes a model off the ladder for the rest of the run
+(``no_model_left`` when that leaves none). ``budget.Ledger`` only counts.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dreamscape_tui.core.config import HealConfig
+from dreamscape_tui.core.budget import Spend, model_limits, run_limits
+from dreamscape_tui.core.config import BudgetConfig, HealConfig, ModelConfig
 from dreamscape_tui.core.healtypes import HealItem
 
 RANKS = "ABCDEF"
@@ -106,3 +112,37 @@ def _validated(limits: HealConfig, result: AttemptResult) -> Decision:
     if not limits.auto_apply:
         return Escalate("validated fix waiting for review (auto_apply is off)")
     return Apply()
+
+
+# -- budgets -----------------------------------------------------------------------------
+def _spent(spend: Spend, limits: Spend, key: str) -> str | None:
+    """The first limit ``spend`` has reached, worded with the config key that set it
+    (``key`` formats a limit's name: "[budget] {}" or "budget_{}")."""
+    checks = (("attempts", spend.attempts, limits.attempts, "{:d} attempts", "{:d}"),
+              ("seconds", spend.seconds, limits.seconds, "{:.0f} s", "{:g}"),
+              ("tokens", spend.tokens, limits.tokens, "{:d} tokens", "{:d}"),
+              ("cost", spend.cost, limits.cost, "cost {:.4g}", "{:g}"))
+    for name, value, limit, shown, limit_shown in checks:
+        if limit and value >= limit:
+            return (f"{shown.format(value)} ({key.format(name)} = "
+                    f"{limit_shown.format(limit)})")
+    return None
+
+
+def over_budget(run: Spend, limits: BudgetConfig) -> Escalate | None:
+    """Escalate instead of trying, once the run has spent one of its ``[budget]`` limits
+    (``run.seconds`` is the run's wall time so far)."""
+    spent = _spent(run, run_limits(limits), "[budget] {}")
+    return None if spent is None else Escalate(f"run budget spent: {spent}")
+
+
+def model_exhausted(spent: Spend, model: ModelConfig) -> str | None:
+    """Why ``model`` is off the ladder for the rest of the run (its ``budget_*`` share
+    is spent), or None (``spent.seconds`` is the time spent waiting for its answers)."""
+    reason = _spent(spent, model_limits(model), "budget_{}")
+    return None if reason is None else f"{model.name}: {reason}"
+
+
+def no_model_left(reasons: list[str]) -> Escalate:
+    """Every model that could take the item has spent its budget."""
+    return Escalate("every model's budget is spent: " + "; ".join(reasons))

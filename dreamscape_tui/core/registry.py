@@ -7,7 +7,7 @@ sends the prompt through ``process_with_model``, so a rule changes in one place.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -91,9 +91,20 @@ class ModelRegistry:
         """The model for ``attempt`` (1-based): one rung up the ladder per attempt.
 
         ``order`` (model names, best first) lets learned statistics reorder the
-        candidates; models it does not name keep their ladder order after it.
+        candidates (``learning.learned_order``: kept rate, then mean latency, then the
+        ladder); models it does not name keep their ladder order after it.
         """
-        models = self.candidates(request)
+        model = self.choose(request, attempt, order)
+        assert model is not None  # nothing skipped: there is always a candidate
+        return model
+
+    def choose(self, request: RouteRequest, attempt: int, order: Sequence[str] | None = None,
+               skip: Collection[str] = ()) -> ModelConfig | None:
+        """:meth:`route` without the models named in ``skip`` (their budget for this run
+        is spent): None when that leaves no candidate."""
+        models = [m for m in self.candidates(request) if m.name not in skip]
+        if not models:
+            return None
         if order:
             rank = {name: i for i, name in enumerate(order)}
             models.sort(key=lambda m: rank.get(m.name, len(rank)))
