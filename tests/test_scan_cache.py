@@ -26,6 +26,7 @@ from dreamscape_tui.core.checks import Failure
 from dreamscape_tui.core.config import ScannerConfig
 from dreamscape_tui.core.events import Event, FileScanned
 from dreamscape_tui.core.healstore import HealStore
+from dreamscape_tui.core.lock import ProjectLock
 from dreamscape_tui.core.scanner import CACHE_TABLE, ProjectScanner, ScanReport
 from dreamscape_tui.core.store import Store
 from tests.conftest import Cli, write
@@ -217,13 +218,12 @@ def test_warm_cli_scan_imports_no_analysis_machinery(tmp_path: Path, cli: Cli) -
 
 def test_scan_beside_a_held_lock_reads_the_cache_and_writes_nothing(tmp_path: Path,
                                                                    cli: Cli) -> None:
-    lock_module = pytest.importorskip("dreamscape_tui.core.lock")
     project(tmp_path)
     assert cli("scan", "--json", str(tmp_path)).code == 0  # takes the lock, writes, releases
     before = identity(scan_json(tmp_path))
     state = sorted(p.name for p in (tmp_path / ".dreamscape").iterdir())
     (tmp_path / "pkg/m05.py").write_text("z = 3\n")
-    with lock_module.ProjectLock.acquire(tmp_path, "dreamscape (the TUI)"):
+    with ProjectLock.acquire(tmp_path, "dreamscape (the TUI)"):
         result = cli("scan", "--json", str(tmp_path))
         assert result.code == 0 and result.err == ""
         data = json.loads(result.out)
@@ -238,9 +238,8 @@ def test_scan_beside_a_held_lock_reads_the_cache_and_writes_nothing(tmp_path: Pa
 
 
 def test_scan_beside_a_held_lock_creates_no_cache(tmp_path: Path, cli: Cli) -> None:
-    lock_module = pytest.importorskip("dreamscape_tui.core.lock")
     project(tmp_path, n=2)
-    with lock_module.ProjectLock.acquire(tmp_path, "dreamscape heal --headless"):
+    with ProjectLock.acquire(tmp_path, "dreamscape heal --headless"):
         result = cli("scan", "--json", str(tmp_path))
         assert result.code == 0
         assert json.loads(result.out)["stats"]["analyzed"] == 2
@@ -248,10 +247,9 @@ def test_scan_beside_a_held_lock_creates_no_cache(tmp_path: Path, cli: Cli) -> N
 
 
 def test_scan_releases_the_lock_it_took(tmp_path: Path, cli: Cli) -> None:
-    lock_module = pytest.importorskip("dreamscape_tui.core.lock")
     project(tmp_path, n=2)
     assert cli("scan", str(tmp_path)).code == 0
-    lock = lock_module.ProjectLock.try_acquire(tmp_path, "after")
+    lock = ProjectLock.try_acquire(tmp_path, "after")
     assert lock is not None
     lock.release()
 

@@ -86,15 +86,12 @@ class CacheClaim:
     def __call__(self) -> bool:
         if self.store is None or self._release is not None:
             return False
-        try:
-            from dreamscape_tui.core.lock import ProjectLock, command_line
-        except ImportError:  # pragma: no cover - a tree without core/lock.py: no locking
-            self._release = lambda: None
-        else:
-            lock = ProjectLock.try_acquire(self.root, command_line(["scan", str(self.root)]))
-            if lock is None:  # held by another process, or not creatable: write nothing
-                return False
-            self._release = lock.release
+        from dreamscape_tui.core.lock import ProjectLock, command_line  # only to write
+
+        lock = ProjectLock.try_acquire(self.root, command_line(["scan", str(self.root)]))
+        if lock is None:  # held by another process, or not creatable: write nothing
+            return False
+        self._release = lock.release
         self.store.make_writable()
         return True
 
