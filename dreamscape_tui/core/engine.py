@@ -170,6 +170,7 @@ class AutomationEngine:
             "validation_seconds": round(healer.validation_seconds, 3),
             "busy_seconds": round(healer.busy_seconds, 3), "dry_run": self.dry_run,
             "check_errors": list(self.check_report.errors),
+            "spend": healer.ledger.spend().to_json(),  # against [budget] (core/budget.py)
         }
         return summary
 
@@ -212,8 +213,10 @@ class AutomationEngine:
                          applying=None)
             raise UserError(f"{item.path} changed since this fix was made; "
                             "retry to heal the current content") from None
+        # fixed_by: the attempt that made the accepted fix (the learning statistics)
         self._change(item, state=HealState.ACCEPTED, applying=None,
-                     backup=str(backup.relative_to(self.root)))
+                     backup=str(backup.relative_to(self.root)),
+                     fixed_by=item.best.attempt if item.best is not None else 0)
         return backup
 
     def reject(self, heal_id: HealId) -> None:
