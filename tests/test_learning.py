@@ -237,3 +237,20 @@ def test_the_format_of_an_answer_is_known_even_when_it_does_not_fit(text: str,
         assert parse_edit(answer, "a.py", "x = 1\n").format == expected
         refused = Answer(text.replace("x = 1", "y = 7"))  # the edit no longer fits
         assert answer_format(refused) == expected
+
+
+def test_an_accepted_fix_is_credited_to_the_attempt_that_made_it(tmp_path: Path) -> None:
+    """The best candidate came from attempt 1; a later attempt validated too: accepting
+    credits attempt 1's model and format, and its diff is the example."""
+    heals = HealStore(tmp_path / "heals.jsonl")
+    item = heals.enqueue(failure(1), 0)
+    assert item is not None
+    first = attempt(1, "fast", "diff", True, "-x = 1\n+x = 2\n")
+    second = attempt(2, "strong", "whole-file", True, "-x = 1\n+x = 3\n")
+    item = heals.save(replace(item, state=HealState.ESCALATED, log=(first, second),
+                              best=Candidate("x = 2\n", 0, "h", attempt=1)))
+    heals.save(replace(item, state=HealState.ACCEPTED, fixed_by=1, best=None))
+    stats = heals.stats()
+    assert stats[("fast", "test", "diff")].accepted == 1
+    assert ("strong", "test", "whole-file") not in stats
+    assert [e.diff for e in heals.accepted_fixes("test")] == ["-x = 1\n+x = 2\n"]

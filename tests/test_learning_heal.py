@@ -213,3 +213,29 @@ def test_models_stats_of_a_project_never_healed(tmp_path: Path, cli: Cli) -> Non
     assert data["stats"] == [] and data["models"] == []
     missing = cli("models", "--stats", str(tmp_path / "nope"))
     assert missing.code == 2 and "no such directory" in missing.err
+
+
+def test_reviewer_decisions_are_counted_and_an_accepted_fix_is_an_example(
+        tmp_path: Path, api: FakeOpenAI) -> None:
+    # a tiny diff-share limit: every validated fix waits for review instead of landing
+    root = sample_project(tmp_path, api_config(api, "workers = 1\nmax_diff_share = 0.01"))
+    engine = AutomationEngine(root, load_config(root, None))
+    try:
+        engine.run_all()
+        waiting = {i.path: i for i in engine.heals.items((HealState.ESCALATED,))}
+        assert engine.heals.accepted_fixes("test") == []  # nothing kept yet
+        cart, calc = waiting["shop/cart.py"], waiting["calc.py"]
+        engine.accept(cart.id)
+        engine.reject(calc.id)
+        accepted = engine.heals.get(cart.id)
+        stats = engine.heals.stats()
+        fixes = engine.heals.accepted_fixes("test")
+    finally:
+        engine.close()
+    assert accepted is not None and accepted.fixed_by == cart.best.attempt  # type: ignore[union-attr]
+    made = accepted.log[accepted.fixed_by - 1]
+    cell = stats[(made.model, "test", made.format)]
+    assert (cell.accepted, cell.applied, cell.kept) == (1, 1, 1)
+    offered = calc.log[-1]
+    assert stats[(offered.model, "syntax", offered.format)].rejected == 1
+    assert [f.path for f in fixes] == ["shop/cart.py"] and CART_FIX in fixes[0].diff
