@@ -99,8 +99,9 @@ def test_periodic_flush_persists_without_close(tmp_path: Path) -> None:
 
 def test_changes_stay_in_memory_until_flushed(tmp_path: Path) -> None:
     path = tmp_path / "scan.json"
+    before = {t for t in threading.enumerate() if t.name == "store-flush"}
     store = Store(path)  # no flush interval: no flusher thread
-    assert not [t for t in threading.enumerate() if t.name == "store-flush"]
+    assert {t for t in threading.enumerate() if t.name == "store-flush"} <= before
     with store.tables() as db:
         db.table("t").insert_multiple({"i": i} for i in range(50))
         db.table("t").truncate()

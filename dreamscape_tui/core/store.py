@@ -21,7 +21,6 @@ import atexit
 import contextlib
 import json
 import os
-import tempfile
 import threading
 import weakref
 from collections.abc import Iterator
@@ -89,6 +88,8 @@ class AtomicJSONStorage(Storage):
     def write(self, data: Data) -> None:
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only")
+        import tempfile  # only to write (a warm scan never does)
+
         payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:

@@ -18,7 +18,7 @@ import os
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,6 @@ class Rejected:
     reason: str
 
 
-@dataclass
 class DirCache:
     """Directory listings kept from one walk to the next.
 
@@ -67,9 +66,10 @@ class DirCache:
     does not make the next scans rewrite the cache).
     """
 
-    saved: dict[str, list[Any]] = field(default_factory=dict)
-    kept: dict[str, list[Any]] = field(default_factory=dict)
-    listed: int = 0  # directories this walk listed (the rest came from ``saved``)
+    def __init__(self, saved: dict[str, list[Any]] | None = None) -> None:
+        self.saved = saved if saved is not None else {}
+        self.kept: dict[str, list[Any]] = {}
+        self.listed = 0  # directories this walk listed (the rest came from ``saved``)
 
     @property
     def changed(self) -> bool:
@@ -94,11 +94,9 @@ def walk(root: Path, rules: RuleSet, max_file_bytes: int,
     yield from walker.walk_dir(base, "", listing, [(root_stat.st_dev, root_stat.st_ino)])
 
 
-@dataclass
 class _Walker:
-    rules: RuleSet
-    max_file_bytes: int
-    dirs: DirCache | None
+    def __init__(self, rules: RuleSet, max_file_bytes: int, dirs: DirCache | None) -> None:
+        self.rules, self.max_file_bytes, self.dirs = rules, max_file_bytes, dirs
 
     def listing(self, path: str, rel: str, st: os.stat_result) -> Listing:
         """The relevant entries of a directory: from the cache if it is unchanged."""
