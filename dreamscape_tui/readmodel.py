@@ -24,6 +24,7 @@ from dreamscape_tui.core.events import (
     FileResult,
     FileScanned,
     HealChanged,
+    HealSpend,
     ScanFinished,
     ScanStarted,
     SkippedFile,
@@ -52,6 +53,7 @@ class ReadModel:
         self.results: dict[str, FileResult | SkippedFile] = {}
         self.items: dict[HealId, HealItem] = {}
         self.check_errors: tuple[str, ...] = ()  # checks that could not run, last pass
+        self.spend: HealSpend | None = None  # the latest heal run's spend vs its budget
         self.phase = "starting"  # starting, scanning, checking, healing, idle, stopping
         self.scanned = False
         self.replaying = True
@@ -78,6 +80,8 @@ class ReadModel:
             self.check_errors = event.errors
         elif isinstance(event, ReplayFinished):
             self.replaying = False
+        elif isinstance(event, HealSpend):
+            self.spend = event
 
     def _heal_changed(self, item: HealItem) -> None:
         old = self.items.get(item.id)

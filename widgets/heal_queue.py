@@ -3,7 +3,8 @@
 Rows are keyed by heal id and updated in place as ``HealChanged`` events bring new
 versions of their items, so the cursor stays put while workers move items along.
 Enter on a row asks to open it (a review panel for an escalation, the file's detail
-otherwise).
+otherwise). The border's subtitle shows what the running heal has spent against its
+budget (attempts, seconds, tokens, cost), from its ``HealSpend`` events.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
+from dreamscape_tui.core.budget import describe
+from dreamscape_tui.core.events import HealSpend
 from dreamscape_tui.core.healtypes import HealId, HealItem, HealState
 from widgets.heal_style import state_style
 
@@ -73,6 +76,11 @@ class HealQueue(DataTable[Content]):
             for (key, _label, _width), cell in zip(COLUMNS, cells, strict=True):
                 self.update_cell(item.label, key, cell)
         self.border_title = f"Heal queue {len(self.items)}"
+
+    def show_spend(self, spend: HealSpend) -> None:
+        """The run's spend against its budget, in the border's subtitle."""
+        self.border_subtitle = describe(spend.spent.run, spend.limits, spend.over,
+                                        spend.exhausted)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

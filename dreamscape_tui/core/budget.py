@@ -115,3 +115,25 @@ class Ledger:
     def _figures(self) -> RunSpend:
         run = replace(self._run, seconds=self._clock() - self._started)
         return RunSpend(run, tuple(self._models.items()))
+
+
+def describe(spent: Spend, limits: Spend, over: str = "",
+             exhausted: Sequence[str] = ()) -> str:
+    """One line for people: what a run spent, against its limits where it has them
+    ("2/2 tries · 14 s · 2,400 tokens · cost 0.2/0.15 · over budget")."""
+    parts = [f"{spent.attempts}/{limits.attempts} tries" if limits.attempts
+             else f"{spent.attempts} tries",
+             f"{spent.seconds:.0f}/{limits.seconds:g} s" if limits.seconds
+             else f"{spent.seconds:.0f} s"]
+    if spent.tokens or limits.tokens:
+        parts.append(f"{spent.tokens:,}/{limits.tokens:,} tokens" if limits.tokens
+                     else f"{spent.tokens:,} tokens")
+    if spent.cost or limits.cost:
+        parts.append(f"cost {spent.cost:.4g}/{limits.cost:g}" if limits.cost
+                     else f"cost {spent.cost:.4g}")
+    if over:
+        parts.append("over budget")
+    elif exhausted:
+        names = [reason.split(":", 1)[0] for reason in exhausted]
+        parts.append(f"spent: {', '.join(names)}")
+    return " · ".join(parts)

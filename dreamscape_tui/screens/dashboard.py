@@ -23,6 +23,7 @@ from dreamscape_tui.core.events import (
     EngineLog,
     FileScanned,
     HealChanged,
+    HealSpend,
     ScanFinished,
     ScanStarted,
     SessionState,
@@ -96,6 +97,8 @@ class DashboardScreen(Screen[None]):
                 self.file_tree.set_status(event.path, self.model.marker(event.path))
         elif isinstance(event, SessionState):
             self.session_panel.update_session(event)
+        elif isinstance(event, HealSpend):
+            self.heal_queue.show_spend(event)
         elif isinstance(event, EngineLog):
             self.activity_log.add(event.text, event.level)
         elif isinstance(event, ScanStarted):
