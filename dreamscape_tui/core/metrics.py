@@ -165,8 +165,9 @@ class FileMetrics:
         as the scan cache is written by the scanner alone and read on every warm scan."""
         if len(row) != _ROW_LENGTH:
             raise ValueError(f"a metrics row has {_ROW_LENGTH} items, not {len(row)}")
-        functions = tuple([_function(f) for f in row[13]])
-        if any(len(f) != 4 for f in functions):
+        new = tuple.__new__  # FunctionMetric(*f), without a Python call per function
+        functions = tuple([new(FunctionMetric, f) for f in row[13]])
+        if not set(map(len, functions)) <= {4}:
             raise ValueError("a function row has 4 items")
         return cls(int(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]),
                    int(row[5]), int(row[6]), int(row[7]), float(row[8]), str(row[9]),
@@ -174,10 +175,6 @@ class FileMetrics:
 
 
 _ROW_LENGTH = 14
-
-
-def _function(row: Sequence[Any]) -> FunctionMetric:
-    return tuple.__new__(FunctionMetric, row)
 
 
 # What analysing one file on disk gives: (root-relative path, status, size, mtime_ns,
