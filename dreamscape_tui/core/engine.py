@@ -10,8 +10,9 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,21 @@ from dreamscape_tui.core.heal import Healer, HealOptions
 from dreamscape_tui.core.healstore import JOURNAL_FILE, HealStore
 from dreamscape_tui.core.healtypes import HealId, HealItem, HealState, heal_label
 from dreamscape_tui.core.metrics import FileMetrics
+from dreamscape_tui.core.recheck import (
+    Recheck,
+    WatchState,
+    known_files,
+    merge_reports,
+    own_writes,
+    run_recheck,
+    settle,
+    worth_a_scan,
+)
 from dreamscape_tui.core.registry import ModelRegistry, PromptSession
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
 from dreamscape_tui.core.store import Store
 from dreamscape_tui.core.validate import Workspace
+from dreamscape_tui.core.watch import ProjectWatcher
 
 # (config, sink) -> a SessionPool that starts on first use and reports to the sink
 SessionFactory = Callable[[Config, EventSink], Any]
@@ -185,6 +197,57 @@ class AutomationEngine:
         self.recover()
         self.enqueue(self.check_report.failures)
         return self.heal(options)
+
+    # -- continuous healing (core/watch.py, core/recheck.py) ------------------------------
+    @cached_property
+    def watch_state(self) -> WatchState:
+        return WatchState(self.root)
+
+    def recheck(self, paths: Collection[str],
+                options: HealOptions | None = None) -> Recheck | None:
+        """One batch of saved files: rescan, check what they can affect, close the queued
+        heals whose failure is gone, queue new failures and heal them. None when nothing
+        in the batch matters (only this engine's own writes, files no check reads)."""
+        self._writable("recheck changed files")
+        state = self.watch_state
+        own = own_writes(self.root, self.heals)
+        before = state.known if state.known is not None else set(self.metrics) | {
+            i.path for i in self.heals.items() if i.state.active}
+        if not worth_a_scan(paths, before, own, self.root):
+            return None
+        report = self.scan()
+        after = state.known = known_files(self.root, [*report.files, *report.skipped])
+        plan = state.plan(paths, before, after, own)
+        if plan is None or self.cancel.is_set():
+            return None
+        self.emit(EngineLog(plan.describe()))
+        checked = run_recheck(self.root, self.config.checks, plan, sorted(after), self.cancel)
+        for error in checked.errors:
+            self.emit(EngineLog(f"a check could not run: {error}", "error"))
+        self.check_report = merge_reports(self.check_report, checked, plan)
+        self.emit(ChecksFinished(len(checked.failures), tuple(checked.errors)))
+        close, moot, fresh = settle(self.heals.items(), checked, plan)
+        result = Recheck(plan)
+        for item, reason in close:
+            result.settled.append(self._change(item, state=HealState.REJECTED, reason=reason))
+            self.emit(EngineLog(f"{item.label} {item.path}: {reason}; not healed"))
+        for item in moot:
+            self.emit(EngineLog(f"{item.label} {item.path} no longer fails: its review is "
+                                "moot (reject it to dismiss it)"))
+        result.queued = self.enqueue(fresh)
+        if self.running.is_set():  # paused: the items wait (a later recheck may close them)
+            result.summary = self.heal(options)
+        return result
+
+    def watch(self, watcher: ProjectWatcher, options: HealOptions | None = None,
+              on_pass: Callable[[Recheck], None] | None = None) -> None:
+        """Recheck every batch ``watcher`` reports until it stops (the engine's cancel):
+        ``heal --headless --watch``. ``on_pass`` gets each recheck that did something."""
+        self._writable("watch the project")
+        for batch in watcher.batches():
+            result = self.recheck(batch, options)
+            if result is not None and on_pass is not None:
+                on_pass(result)
 
     # -- review --------------------------------------------------------------------------
     def accept(self, heal_id: HealId) -> Path:
