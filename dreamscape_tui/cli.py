@@ -23,7 +23,8 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_ATTENTION = 0, 1, 2, 3
 COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("scan", "rank a project's files by radon metrics"),
     "check": ("check", "find failing files: syntax errors, failing tests, custom checks"),
-    "heal": ("heal", "heal failing files with a model (--headless: without the TUI)"),
+    "heal": ("heal", "heal failing files with a model (--headless: without the TUI, "
+                     "--watch: keep healing saved files)"),
     "undo": ("undo", "restore the file a heal changed"),
     "ask": ("ask", "send one prompt to a model"),
     "sessions": ("sessions", "start the browser pool and show each session's health"),
