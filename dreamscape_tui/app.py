@@ -47,6 +47,7 @@ from dreamscape_tui.screens.dashboard import DashboardScreen
 from dreamscape_tui.screens.detail import DetailScreen
 from dreamscape_tui.screens.help import HelpScreen
 from dreamscape_tui.screens.review import ReviewScreen
+from dreamscape_tui.watching import FilesSaved, Watching
 from widgets.file_tree import FileTree
 from widgets.heal_queue import HealQueue
 
@@ -54,7 +55,7 @@ __all__ = ["DreamscapeApp", "EngineEvent", "create_app"]
 
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 READ_ONLY_OFF = frozenset({"rescan", "toggle_pause", "undo"})  # app actions that write
-Run = Literal["all", "heal", "scan"]
+Run = Literal["all", "heal", "scan", "recheck"]
 
 
 class DreamscapeApp(App[None]):
@@ -89,6 +90,7 @@ class DreamscapeApp(App[None]):
         self._restart = False  # rescan once the running engine pass has stopped
         self._heal_again = False  # run the heal queue again once the engine is free
         self._decisions: dict[Worker[Any], tuple[DecisionKind, HealId | None]] = {}
+        self.watching = Watching(self)  # continuous healing (watching.py)
         if demo:
             self.title = "Dreamscape DEMO"
 
@@ -139,6 +141,7 @@ class DreamscapeApp(App[None]):
             self.dashboard.apply(EngineLog(f"read-only: {self.read_only}", "warning"))
         run: Run = "scan" if self.read_only is not None else "all"
         self._engine_pass(load=True, run=run if self.autostart else None)
+        self.watching.start()
 
     @cached_property
     def quitter(self) -> Quitter:
@@ -153,6 +156,9 @@ class DreamscapeApp(App[None]):
     def _sink(self, event: Event) -> None:
         """Called by the engine from any thread."""
         self.post_message(EngineEvent(event))
+
+    def on_files_saved(self, message: FilesSaved) -> None:
+        self.watching.saved(message.paths)
 
     def on_engine_event(self, message: EngineEvent) -> None:
         self.apply_event(message.event)
@@ -178,6 +184,7 @@ class DreamscapeApp(App[None]):
 
     def _update_status(self) -> None:
         self.dashboard.show_status(paused=self.paused, read_only=self.read_only)
+        self.dashboard.status_bar.set_watching(self.watching.status())
         waiting = len(self.model.escalations())
         plural = "s" if waiting != 1 else ""
         reviews = f" · {waiting} review{plural} waiting" if waiting else ""
@@ -187,7 +194,8 @@ class DreamscapeApp(App[None]):
 
     # -- engine passes ---------------------------------------------------------------------
     @work(thread=True, group="engine", exit_on_error=False)
-    def _engine_pass(self, load: bool = False, run: Run | None = "all") -> None:
+    def _engine_pass(self, load: bool = False, run: Run | None = "all",
+                     paths: tuple[str, ...] = ()) -> None:
         """One blocking engine pass: replay the stored heal items, then run, heal or scan."""
         if load:
             try:
@@ -200,6 +208,8 @@ class DreamscapeApp(App[None]):
             self.engine.heal()
         elif run == "scan":
             self.engine.scan()
+        elif run == "recheck":
+            self.watching.run(paths)
 
     def engine_busy(self) -> bool:
         return any(w.group == "engine" and not w.is_finished for w in self.workers)
@@ -241,6 +251,8 @@ class DreamscapeApp(App[None]):
         if self._heal_again:
             self._heal_again = False
             self._engine_pass(run="heal")
+            return
+        if self.watching.recheck():  # files saved while the engine was busy
             return
         self.phase = "idle"
         self._update_status()
@@ -343,6 +355,7 @@ class DreamscapeApp(App[None]):
             self.engine.pause()
         else:
             self.engine.resume()
+            self.watching.resumed()
         self._update_status()
 
     def action_undo(self) -> None:

@@ -27,6 +27,9 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield ProgressBar(id="scan-progress", total=1, show_eta=False)
         yield Label("Starting…", id="phase")
+        watching = Label("", id="watching")
+        watching.display = False  # shown only while the engine waits for saved files
+        yield watching
         yield Label("", id="reviews")
 
     def on_mount(self) -> None:
@@ -90,6 +93,13 @@ class StatusBar(Horizontal):
         if phase != "scanning":  # while scanning, the progress owns the phase text
             self.set_phase(text)
         self.set_reviews(waiting)
+
+    def set_watching(self, text: str) -> None:
+        """Continuous healing waits for saved files: say so ("" hides it)."""
+        label = self.query_one("#watching", Label)
+        label.update(text)
+        label.display = bool(text)
+        label.styles.margin = (0, 1, 0, 0)
 
     def set_phase(self, text: str) -> None:
         self.query_one("#phase", Label).update(text)
