@@ -29,6 +29,7 @@ class StatusBar(Horizontal):
         yield Label("Starting…", id="phase")
         watching = Label("", id="watching")
         watching.display = False  # shown only while the engine waits for saved files
+        watching.styles.margin = (0, 1, 0, 0)
         yield watching
         yield Label("", id="reviews")
 
@@ -99,7 +100,6 @@ class StatusBar(Horizontal):
         label = self.query_one("#watching", Label)
         label.update(text)
         label.display = bool(text)
-        label.styles.margin = (0, 1, 0, 0)
 
     def set_phase(self, text: str) -> None:
         self.query_one("#phase", Label).update(text)
