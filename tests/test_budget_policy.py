@@ -106,3 +106,25 @@ def test_reserving_the_last_attempt_is_atomic() -> None:
         thread.join()
     assert sum(g is FAST for g in granted) == 3
     assert ledger.spend().run.attempts == 3
+
+
+def test_usage_is_read_from_the_answer_when_the_server_reports_it() -> None:
+    import json
+
+    from dreamscape_tui.core.openai_api import chat_completion
+    from tests.fake_openai import Scripted, fake_openai_server
+
+    def reply(usage: object) -> Scripted:
+        body: dict[str, object] = {
+            "choices": [{"message": {"role": "assistant", "content": "hi"}}]}
+        if usage is not None:
+            body["usage"] = usage
+        return Scripted(200, json.dumps(body).encode())
+
+    with fake_openai_server() as api:
+        model = ModelConfig(name="m", kind="openai-api", base_url=api.url, model="x")
+        api.queue(reply({"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}),
+                  reply(None), reply({"prompt_tokens": None, "completion_tokens": "7"}))
+        answers = [chat_completion(model, "q") for _ in range(3)]
+    assert [(a.tokens_in, a.tokens_out) for a in answers] == [(12, 3), (0, 0), (0, 0)]
+    assert answers[0].text == "hi"
