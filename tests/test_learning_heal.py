@@ -213,6 +213,8 @@ def test_models_stats_of_a_project_never_healed(tmp_path: Path, cli: Cli) -> Non
     assert data["stats"] == [] and data["models"] == []
     missing = cli("models", "--stats", str(tmp_path / "nope"))
     assert missing.code == 2 and "no such directory" in missing.err
+    without = cli("models", str(tmp_path))
+    assert without.code == 2 and "only with --stats" in without.err
 
 
 def test_reviewer_decisions_are_counted_and_an_accepted_fix_is_an_example(

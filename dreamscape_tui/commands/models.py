@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from dreamscape_tui.commands.common import config_for, project_root
+from dreamscape_tui.core.errors import UsageError
 from dreamscape_tui.core.registry import ModelRegistry
 
 STATS_COLUMNS = (("model", "<16"), ("kind", "<8"), ("format", "<15"), ("tries", ">5"),
@@ -17,8 +18,8 @@ STATS_COLUMNS = (("model", "<16"), ("kind", "<8"), ("format", "<15"), ("tries", 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", default=".",
-                        help="project directory (only with --stats)")
+    parser.add_argument("path", nargs="?", default=None,
+                        help="project directory (only with --stats; default: .)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--stats", action="store_true",
                         help="per model x failure kind x edit format: tries, validated, "
@@ -28,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.stats:
         return stats(args)
+    if args.path is not None:
+        raise UsageError("dreamscape models: a PATH is read only with --stats "
+                         "(see dreamscape models --help)")
     registry = ModelRegistry(config_for(args, None))
     rows = registry.describe()
     if args.json:
@@ -53,7 +57,7 @@ def stats(args: argparse.Namespace) -> int:
     from dreamscape_tui.core import learning
     from dreamscape_tui.core.healstore import HealStore
 
-    root = project_root(args.path)
+    root = project_root(args.path or ".")
     config = config_for(args, root)
     ladder = [m.name for m in ModelRegistry(config).ladder]
     heals = HealStore.for_project(root, read_only=True)
