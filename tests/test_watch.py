@@ -279,6 +279,34 @@ def test_a_recheck_plan_for_deletions_configs_and_own_writes(tmp_path: Path) -> 
     assert full is not None and full.full
 
 
+IMPORTS = {
+    "src/app/__init__.py": "from .core import X\n", "src/app/core.py": "X = 1\n",
+    "src/app/sub/__init__.py": "from .. import core\n",
+    "src/app/sub/deep.py": "from . import *\nfrom ..core import X\n",
+    "src/app/sub/leaf.py": "import app.sub.deep as d\n",
+    "lib.py": "import types\nfrom app import sub\n", "types.py": "",
+    "pkg2/__init__.py": "", "pkg2/other.py": "",
+    "pkg2/mod.py": "from pkg2 import (\n    other,\n)\n",
+    "tests/test_a.py": "from app.sub import leaf\n",
+    "tests/test_b.py": "def f():\n    import lib  # lazily\n",
+}
+
+
+def test_the_import_index_finds_exactly_the_importers(tmp_path: Path) -> None:
+    """Its cheap pre-filter never loses an importer the full parse would find."""
+    from dreamscape_tui.core.imports import imported_project_files
+    from dreamscape_tui.core.recheck import ImportIndex
+
+    root = write(tmp_path, IMPORTS)
+    files = set(IMPORTS)
+    index = ImportIndex(root)
+    index.refresh(files)
+    for target in sorted(files):
+        expected = {f for f in files if target in imported_project_files(root, f, files)}
+        assert set(index.importers(target)) == expected, target
+    assert set(index.importers("src/app/sub/deep.py")) == {"src/app/sub/leaf.py"}
+
+
 # -- the engine ------------------------------------------------------------------------------
 def heal_answers(api: FakeOpenAI) -> None:
     """The sample's scripted model, plus a fix for a broken util.py."""

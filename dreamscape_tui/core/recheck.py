@@ -30,6 +30,7 @@ place (``docs/architecture.md#heal-loop``):
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -42,7 +43,7 @@ from dreamscape_tui.core.events import FileResult, SkippedFile
 from dreamscape_tui.core.healstore import HealStore
 from dreamscape_tui.core.healtypes import HealId, HealItem, HealState
 from dreamscape_tui.core.ignore import IGNORE_FILES
-from dreamscape_tui.core.imports import imported_project_files
+from dreamscape_tui.core.imports import SOURCE_ROOTS, imported_project_files
 from dreamscape_tui.core.watch import CONFIG_FILES
 
 __all__ = ["ImportIndex", "Plan", "Recheck", "WatchState", "known_files", "own_writes",
@@ -155,39 +156,111 @@ class Recheck:
         return data
 
 
-class ImportIndex:
-    """Each project file's project imports, re-parsed only when its stat changes.
+_STATEMENT = re.compile(rb"^[ \t]*(?:from|import)[ \t][^\n(#]*(?:\([^)]*\))?", re.MULTILINE)
+_NAME = re.compile(rb"\.+(?:[A-Za-z_][\w.]*)?|[A-Za-z_][\w.]*")
 
-    Imports resolve against the set of files, so a new or deleted file clears it.
+
+class ImportIndex:
+    """Who imports whom among the project's files, cheaply enough for every save.
+
+    Parsing every file (``imports.imported_project_files``) costs seconds on a large
+    project, so the reverse question ("who imports ``pkg/x.py``?") first narrows the
+    field with the names in each file's import statements (a regex, cached by stat): a
+    file can only import module ``pkg.x`` if ``x`` is among them, and package ``pkg``
+    (its ``__init__.py``) if ``pkg`` itself is (``import pkg``, ``from pkg import``,
+    ``from pkg import sub`` for ``pkg.sub``), or if it sits inside the package and
+    imports relatively. Only those candidates are parsed, their imports cached by stat
+    too. Imports resolve against the set of files, so a new or deleted file clears that
+    cache (not the names).
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._files: frozenset[str] = frozenset()
-        self._cache: dict[str, tuple[tuple[int, int], list[str]]] = {}
+        self._stats: dict[str, tuple[int, int]] = {}
+        self._names: dict[str, frozenset[bytes]] = {}
+        self._imports: dict[str, list[str]] = {}
 
-    def graph(self, files: set[str]) -> dict[str, list[str]]:
+    def refresh(self, files: set[str]) -> None:
+        """Take the current files: forget what changed since the last call."""
         if files != self._files:
-            self._files, self._cache = frozenset(files), {}
-        graph: dict[str, list[str]] = {}
+            self._files, self._imports = frozenset(files), {}
+        for rel in set(self._stats) - files:
+            self._forget(rel)
         for rel in files:
             try:
                 st = os.stat(self.root / rel)
                 key = (st.st_size, st.st_mtime_ns)
             except OSError:
-                graph[rel] = []
-                continue
-            cached = self._cache.get(rel)
-            if cached is None or cached[0] != key:
-                cached = self._cache[rel] = (key, imported_project_files(self.root, rel, files))
-            graph[rel] = cached[1]
-        return graph
+                key = (-1, -1)
+            if self._stats.get(rel) != key:
+                self._forget(rel)
+                self._stats[rel] = key
+
+    def _forget(self, rel: str) -> None:
+        for cache in (self._stats, self._names, self._imports):
+            cache.pop(rel, None)
+
+    def imports(self, rel: str) -> list[str]:
+        """The project files ``rel`` imports (parsed once per version of the file)."""
+        found = self._imports.get(rel)
+        if found is None:
+            found = self._imports[rel] = imported_project_files(self.root, rel,
+                                                                set(self._files))
+        return found
+
+    def _names_of(self, rel: str) -> frozenset[bytes]:
+        """Each name in the import statements, dotted as written, and its parts."""
+        names = self._names.get(rel)
+        if names is None:
+            try:
+                data = (self.root / rel).read_bytes()
+            except OSError:
+                data = b""
+            found: set[bytes] = set()
+            for statement in _STATEMENT.finditer(data):
+                for name in _NAME.findall(statement.group()):
+                    found.add(name)
+                    found.update(name.split(b"."))
+            names = self._names[rel] = frozenset(found)
+        return names
+
+    def _maybe(self, rel: str, target: PurePosixPath, module: list[bytes],
+               package: str) -> bool:
+        """Whether ``rel`` can import ``target``, module ``module`` of the top-level
+        ``package`` directory ("" for a top-level module): cheap, no false negatives."""
+        names = self._names_of(rel)
+        last = module[-1]
+        if b".".join(module) in names or (
+                len(module) > 1 and last in names and b".".join(module[:-1]) in names):
+            return True  # import a.b.c, from a.b.c import x, from a.b import c
+        if not package or not rel.startswith(package) or not any(
+                n.startswith(b".") for n in names):
+            return False  # only a module of the same package imports it relatively
+        if target.name == "__init__.py":
+            return rel.startswith(f"{target.parent}/") or last in names
+        return last in names
+
+    def importers(self, target: str) -> list[str]:
+        """The project files that import ``target``."""
+        path = PurePosixPath(target)
+        parts = list(path.parent.parts if path.name == "__init__.py"
+                     else (*path.parent.parts, path.stem))
+        skip = int(len(parts) > 1 and parts[0] in SOURCE_ROOTS)  # src/pkg/x.py: pkg.x
+        parts = parts[skip:]
+        if not parts:
+            return []
+        module = [p.encode() for p in parts]
+        in_package = len(parts) > 1 or path.name == "__init__.py"
+        package = "/".join(path.parts[:skip + 1]) + "/" if in_package else ""
+        return [rel for rel in self._files if rel != target
+                and self._maybe(rel, path, module, package) and target in self.imports(rel)]
 
 
-def _reach(graph: dict[str, list[str]], start: Iterable[str]) -> set[str]:
+def _reach(step: Callable[[str], Iterable[str]], start: Iterable[str]) -> set[str]:
     seen, todo = set(start), list(start)
     while todo:
-        for nxt in graph.get(todo.pop(), ()):
+        for nxt in step(todo.pop()):
             if nxt not in seen:
                 seen.add(nxt)
                 todo.append(nxt)
@@ -219,13 +292,11 @@ class WatchState:
         deleted = sorted(py - after)
         if full:
             return Plan(True, tuple(changed), tuple(deleted), tuple(sorted(after)))
-        graph = self.index.graph(after | set(deleted))
-        importers: dict[str, list[str]] = {}
-        for rel, imported in graph.items():
-            for target in imported:
-                importers.setdefault(target, []).append(rel)
+        index = self.index
+        index.refresh(after | set(deleted))  # a deleted module still resolves: who had it
         touched = {*changed, *deleted}
-        tests = {t for t in _reach(importers, touched) if t in after and is_test_module(t)}
+        tests = {t for t in _reach(index.importers, touched)
+                 if t in after and is_test_module(t)}
         modules = sorted(t for t in after if is_test_module(t))
         for rel in touched:
             path = PurePosixPath(rel)
@@ -235,7 +306,7 @@ class WatchState:
             elif not is_test_module(rel):
                 named = {f"test_{path.stem}.py", f"{path.stem}_test.py"}
                 tests |= {t for t in modules if PurePosixPath(t).name in named}
-        compile_ = (_reach(graph, tests) | set(changed)) & after
+        compile_ = (_reach(index.imports, tests) | set(changed)) & after
         return Plan(False, tuple(changed), tuple(deleted), tuple(sorted(compile_)),
                     tuple(sorted(tests)))
 
