@@ -73,7 +73,7 @@ def next_batch(watcher: ProjectWatcher, timeout: float = 15.0) -> tuple[str, ...
 
 def quiet_for(watcher: ProjectWatcher) -> float:
     """Long enough for any batch still on its way to arrive (debounce + a poll + slack)."""
-    return watcher.debounce_s + watcher.poll_interval_s + 1.5
+    return watcher.debounce_s + watcher.interval_s + 1.5
 
 
 @pytest.fixture

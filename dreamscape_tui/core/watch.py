@@ -49,7 +49,8 @@ __all__ = ["CONFIG_FILES", "MAX_BATCH_S", "POLL_INTERVAL_S", "TICK_S", "PathFilt
 CONFIG_FILES = frozenset({"pyproject.toml", "setup.cfg", "pytest.ini", "tox.ini"})
 """Root files whose change can change every check's result: a full recheck."""
 TICK_S = 0.1  # how often every wait looks at ``stop``
-POLL_INTERVAL_S = 0.5  # the poll source's period
+POLL_INTERVAL_S = 0.5  # the poll source's period, at least
+POLL_SHARE = 0.2  # ... and at most this share of a core: a slow walk polls less often
 MAX_BATCH_S = 10.0  # a batch is cut after this long even if changes never stop
 READY_TIMEOUT_S = 30.0  # how long a native watch may take to set up before we poll
 NATIVE_TIMEOUT_MS = 200  # watchfiles' wait per call: its first return proves the watch
@@ -123,6 +124,7 @@ class ProjectWatcher:
         self.stop = stop
         self.sink = sink or (lambda event: None)
         self.poll_interval_s = poll_interval_s
+        self.interval_s = poll_interval_s  # pause + walk of the last poll (big trees: more)
         self.filter = PathFilter(self.root, scanner)
         self.backend = ""  # "native" or "poll" once started
         self._changes: queue.Queue[str | BaseException] = queue.Queue()
@@ -212,8 +214,13 @@ class ProjectWatcher:
             seen, dirs = self._snapshot(DirCache())
         finally:
             ready.set()
-        while not self._wait(self.poll_interval_s):
+        pause = self.poll_interval_s
+        while not self._wait(pause):
+            started = time.monotonic()
             now, dirs = self._snapshot(DirCache(saved=dirs.kept))
+            took = time.monotonic() - started
+            pause = max(self.poll_interval_s, took / POLL_SHARE - took)
+            self.interval_s = pause + took
             for rel in sorted(seen.keys() ^ now.keys()):
                 self._offer(rel)
             for rel in sorted(seen.keys() & now.keys()):
@@ -267,12 +274,13 @@ class ProjectWatcher:
         """The next batch, or None if nothing changed within ``timeout`` (or stopping).
 
         Quiet means no change for the debounce; a poll source only sees a change at its
-        next poll, so its quiet window includes one whole poll interval.
+        next poll, so its quiet window includes one whole poll period (``interval_s``:
+        the pause and the walk).
         """
         first = self._take(timeout)
         if first is None:
             return None
-        quiet = self.debounce_s + (self.poll_interval_s if self.backend == "poll" else 0.0)
+        quiet = self.debounce_s + (self.interval_s if self.backend == "poll" else 0.0)
         batch = {first}
         started = last = time.monotonic()
         while not self.stop.is_set():
