@@ -57,17 +57,24 @@ def states(events: list[Event]) -> list[tuple[HealState, int]]:
     return [(e.item.state, e.item.attempts) for e in events if isinstance(e, HealChanged)]
 
 
-def test_pause_ends_the_answer_wait_and_the_attempt_does_not_count(
-        tmp_path: Path, api: FakeOpenAI) -> None:
+def heal_in_background(tmp_path: Path, api: FakeOpenAI, events: list[Event]
+                       ) -> tuple[Path, AutomationEngine, threading.Thread]:
+    """calc.py healing in a thread, its model call in flight (the model is waiting)."""
     root = sample_project(tmp_path, api_config(api, "workers = 1"))
     calc_only(root)
     model = api.fallback = SlowFirstAnswer()
-    events: list[Event] = []
     engine = engine_for(root, events)
     runner = threading.Thread(target=engine.run_all)
+    runner.start()
+    assert model.asked.wait(60)
+    return root, engine, runner
+
+
+def test_pause_ends_the_answer_wait_and_the_attempt_does_not_count(
+        tmp_path: Path, api: FakeOpenAI) -> None:
+    events: list[Event] = []
+    _, engine, runner = heal_in_background(tmp_path, api, events)
     try:
-        runner.start()
-        assert model.asked.wait(60)
         paused = time.monotonic()
         engine.pause()
         while states(events)[-1] != (HealState.QUEUED, 0):
@@ -87,14 +94,7 @@ def test_pause_ends_the_answer_wait_and_the_attempt_does_not_count(
 
 def test_quit_ends_the_answer_wait_and_the_next_run_resumes(
         tmp_path: Path, api: FakeOpenAI) -> None:
-    root = sample_project(tmp_path, api_config(api, "workers = 1"))
-    calc_only(root)
-    model = api.fallback = SlowFirstAnswer()
-    events: list[Event] = []
-    engine = engine_for(root, events)
-    runner = threading.Thread(target=engine.run_all)
-    runner.start()
-    assert model.asked.wait(60)
+    root, engine, runner = heal_in_background(tmp_path, api, [])
     quitting = time.monotonic()
     engine.shutdown()
     runner.join(5)
