@@ -5,9 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dreamscape_tui.practice.sample import SAMPLE_FILES, write_sample
 from tests.fake_openai import FakeOpenAI, Scripted
+
+if TYPE_CHECKING:
+    from dreamscape_tui.core.engine import HealSummary
 
 TEST_FILES = sorted(p for p in SAMPLE_FILES if p.startswith("tests/"))
 
@@ -47,6 +51,18 @@ def sample_project(tmp: Path, config: str) -> Path:
     cfg.parent.mkdir(parents=True, exist_ok=True)
     cfg.write_text(config)
     return root
+
+
+def heal_once(root: Path) -> HealSummary:
+    """One whole engine pass (scan, check, heal) on ``root``, the engine closed after."""
+    from dreamscape_tui.core.config import load_config
+    from dreamscape_tui.core.engine import AutomationEngine
+
+    engine = AutomationEngine(root, load_config(root, None))
+    try:
+        return engine.run_all()
+    finally:
+        engine.close()
 
 
 def scripted(api: FakeOpenAI) -> None:

@@ -32,6 +32,7 @@ from tests.heal_helpers import (
     TEST_FILES,
     api_config,
     failing_tests,
+    heal_once,
     sample_project,
     scripted,
     snapshot,
@@ -92,11 +93,7 @@ def test_heals_the_sample_project_and_escalates_the_rest(tmp_path: Path, api: Fa
 def test_prompts_carry_the_failure_tests_metrics_and_history(tmp_path: Path,
                                                              api: FakeOpenAI) -> None:
     root = sample_project(tmp_path, api_config(api, "workers = 1"))
-    engine = AutomationEngine(root, load_config(root, None))
-    try:
-        engine.run_all()
-    finally:
-        engine.close()
+    heal_once(root)
     greet = [r["messages"][0]["content"] for r in api.requests
              if target_of(r["messages"][0]["content"]) == "greet.py"]
     assert len(greet) == 2

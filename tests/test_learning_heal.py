@@ -20,7 +20,7 @@ from dreamscape_tui.core.prompt import EXAMPLES_HEADING
 from dreamscape_tui.practice.sample import target_of
 from tests.conftest import Cli, write
 from tests.fake_openai import FakeOpenAI, Scripted, fake_openai_server
-from tests.heal_helpers import api_config, sample_project, scripted
+from tests.heal_helpers import api_config, heal_once, sample_project, scripted
 
 ASK_SR = "Answer with SEARCH/REPLACE blocks"
 FILES = 4
@@ -143,11 +143,7 @@ def test_accepted_fixes_are_examples_and_an_undone_one_is_not(tmp_path: Path,
 
 def test_learning_off_leaves_the_prompt_alone(tmp_path: Path, api: FakeOpenAI) -> None:
     root = sample_project(tmp_path, api_config(api, "workers = 1\n\n[learning]\nenabled = false"))
-    engine = AutomationEngine(root, load_config(root, None))
-    try:
-        engine.run_all()
-    finally:
-        engine.close()
+    heal_once(root)
     prompts = [r["messages"][0]["content"] for r in api.requests]
     assert prompts and not any(EXAMPLES_HEADING in p or ASK_SR in p for p in prompts)
 
@@ -155,11 +151,7 @@ def test_learning_off_leaves_the_prompt_alone(tmp_path: Path, api: FakeOpenAI) -
 def test_models_stats_text_and_json_beside_a_held_lock(tmp_path: Path, api: FakeOpenAI,
                                                        cli: Cli) -> None:
     root = sample_project(tmp_path, api_config(api, "workers = 1"))
-    engine = AutomationEngine(root, load_config(root, None))
-    try:
-        engine.run_all()
-    finally:
-        engine.close()
+    heal_once(root)
     journal = root / ".dreamscape" / "heals.jsonl"
     before = journal.read_bytes()
     lock = ProjectLock.acquire(root, "dreamscape (a test holding the lock)")
