@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from dreamscape_tui.core.budget import RunSpend, Spend
-from dreamscape_tui.core.healtypes import HealId, HealItem, HealState
 from dreamscape_tui.core.metrics import FileMetrics
+
+if TYPE_CHECKING:  # annotations only: `scan` never imports the heal loop's modules
+    from dreamscape_tui.core.budget import RunSpend, Spend
+    from dreamscape_tui.core.healtypes import HealId, HealItem, HealState
 
 
 @dataclass(frozen=True, slots=True)
