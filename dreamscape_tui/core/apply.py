@@ -10,11 +10,10 @@ which is what lets a killed process finish or roll forward an interrupted apply.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+from dreamscape_tui.core.atomicfile import write_atomically
 from dreamscape_tui.core.errors import UserError
 from dreamscape_tui.core.healstore import STATE_DIR, HealStore
 from dreamscape_tui.core.healtypes import HealId, HealItem, HealState, heal_label
@@ -40,17 +39,7 @@ def file_hash(path: Path) -> str:
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` via temp file + rename, keeping its mode."""
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, [data], mode=mode)
 
 
 def backup_path(root: Path, heal_id: HealId, rel: str) -> Path:

@@ -9,7 +9,6 @@ the entry's index and cookie name, which are not secret).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from dreamscape_tui.core.atomicfile import write_atomically
 from dreamscape_tui.core.chatpage import cookie_for_host
 from dreamscape_tui.core.config import SessionsConfig
 from dreamscape_tui.core.errors import UsageError
@@ -126,8 +126,8 @@ def default_cookies_path(sessions: SessionsConfig) -> Path:
 def save_cookies(path: Path | str, cookies: list[dict[str, Any]]) -> Path:
     """Write ``cookies`` as JSON readable by the owner only (0600), atomically.
 
-    The file is created 0600 from the first byte (``os.open`` with a mode, never a
-    umask-dependent ``open``), renamed over the old one, and its parent directory is
+    The file is created 0600 from the first byte (``mkstemp``, never a umask-dependent
+    ``open``), renamed over the old one (``write_atomically``), and its parent directory is
     created 0700, so a crash never leaves the credentials half-written or exposed.
     """
     target = Path(path).expanduser()
@@ -136,23 +136,8 @@ def save_cookies(path: Path | str, cookies: list[dict[str, Any]]) -> Path:
         if not parent.exists():
             parent.mkdir(parents=True, mode=0o700)
             os.chmod(parent, 0o700)
-        tmp = parent / f".{target.name}.{os.getpid()}.tmp"
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(cookies, fh, indent=2)
-                fh.write("\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        os.chmod(target, 0o600)
+        payload = json.dumps(cookies, indent=2) + "\n"
+        write_atomically(target, [payload.encode("utf-8")], mode=0o600)
     except OSError as exc:
         raise UsageError(f"{target}: cannot write cookies: {exc.strerror or exc}") from None
     return target

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from dreamscape_tui.core.atomicfile import move_aside, write_atomically
 from dreamscape_tui.core.errors import UserError
 
 Record = dict[str, Any]
@@ -93,20 +93,9 @@ class AppendLog:
             return
         self.close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        count = 0
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                for record in records:
-                    fh.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False))
-                    fh.write("\n")
-                    count += 1
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        count = write_atomically(self.path, (
+            json.dumps(r, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
+            for r in records))
         self.appended = count
 
     def close(self) -> None:
@@ -123,14 +112,11 @@ class AppendLog:
         """Corruption before the tail: keep the file for a person, go on from ``kept``."""
         if self.read_only:
             return
-        for n in range(1, 1000):
-            target = self.path.with_name(f"{self.path.name}.corrupt-{n}")
-            if not target.exists():
-                os.replace(self.path, target)
-                self.recovered_to = target
-                self.rewrite(kept)
-                return
-        raise JournalError(f"{self.path}: corrupt, and too many corrupt copies beside it")
+        target = move_aside(self.path)
+        if target is None:
+            raise JournalError(f"{self.path}: corrupt, and too many corrupt copies beside it")
+        self.recovered_to = target
+        self.rewrite(kept)
 
 
 def _parse(line: bytes) -> Record | None:

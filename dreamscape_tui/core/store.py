@@ -20,7 +20,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
-import os
 import threading
 import weakref
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
+from dreamscape_tui.core.atomicfile import move_aside, write_atomically
 from dreamscape_tui.core.errors import UserError
 
 STATE_DIR = ".dreamscape"
@@ -78,29 +78,16 @@ class AtomicJSONStorage(Storage):
         return data
 
     def _move_aside(self) -> Path:
-        for n in range(1, 1000):
-            target = self.path.with_name(f"{self.path.name}.corrupt-{n}")
-            if not target.exists():
-                os.replace(self.path, target)
-                return target
-        raise StoreError(f"{self.path}: corrupt, and too many corrupt copies beside it")
+        target = move_aside(self.path)
+        if target is None:
+            raise StoreError(f"{self.path}: corrupt, and too many corrupt copies beside it")
+        return target
 
     def write(self, data: Data) -> None:
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only")
-        import tempfile  # only to write (a warm scan never does)
-
         payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, [payload.encode("utf-8")])
 
     def close(self) -> None:
         pass
