@@ -1,4 +1,6 @@
-"""Scale-out on a real Selenium Grid 4 (DESIGN §8): the pool with ``driver = "remote"``.
+"""Scale-out on a real Selenium Grid 4: the pool with ``driver = "remote"``.
+
+See docs/architecture.md#pool-and-grid.
 
 The Grid runs on this machine, so its browsers reach the practice page on 127.0.0.1.
 Without Java or the jar these tests skip, except in CI (``CI=true``) where a missing

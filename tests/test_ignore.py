@@ -1,4 +1,7 @@
-"""Ignore rules: every precedence rule of DESIGN §4, checked through the real walk."""
+"""Ignore rules, checked through the real walk.
+
+Every precedence rule of docs/architecture.md#ignore-rules.
+"""
 
 from __future__ import annotations
 

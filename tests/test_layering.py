@@ -1,4 +1,7 @@
-"""Layering rules of DESIGN §2, enforced: the core never loads the UI, one selenium owner."""
+"""Layering rules, enforced: the core never loads the UI, one selenium owner.
+
+See docs/architecture.md#layers.
+"""
 
 from __future__ import annotations
 

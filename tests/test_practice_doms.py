@@ -1,6 +1,6 @@
 """Each DOM the practice page serves, driven with plain Selenium in real Chromium.
 
-The client is coded against /work/notes/dom-contract.md (and the package docstring of
+The client is coded against docs/dom-contract.md (and the package docstring of
 ``dreamscape_tui.practice``); these tests prove the page keeps that contract: the
 selectors exist, the streaming / stop / done markers behave, the copy actions write the
 exact markdown, code viewers hide the exact code where the real ones do, long pastes and

@@ -1,6 +1,6 @@
 """The practice page's Open WebUI DOM (``?dom=openwebui``), driven with plain Selenium.
 
-Built from Open WebUI's own Svelte source (/work/notes/openwebui-dom.md): a TipTap
+Built from Open WebUI's own Svelte source (docs/openwebui-dom.md): a TipTap
 composer whose prompt is turndown's markdown (a plain paste loses blank lines and
 leading tabs; a code-block paste is exact), CodeMirror 6 code blocks that render only
 the lines near the viewport (the whole text is in ``.cm-content.cmTile``), action

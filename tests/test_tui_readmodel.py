@@ -1,4 +1,6 @@
-"""The UI's read model, fed only by events, and the layering around it (DESIGN §2).
+"""The UI's read model, fed only by events, and the layering around it.
+
+See docs/architecture.md#read-model.
 
 The read model and the decisions it leads to are plain Python (test_layering.py checks
 that a fresh interpreter importing them loads no Textual). Screens and widgets never

@@ -38,7 +38,8 @@ def lock_project(root: Path, *words: str) -> ProjectLock:
     """Hold ``root``'s lock until exit, or raise ProjectLocked (exit 2) naming its holder.
 
     Taken by every command that writes the project's files or state, before it opens the
-    store: two such processes on one project would undo each other's work (DESIGN §7).
+    store: two such processes on one project would undo each other's work
+    (docs/architecture.md#project-lock).
     ``words`` name the command in the record a second process reads (``heal --headless``).
     """
     from dreamscape_tui.core.lock import ProjectLock, command_line

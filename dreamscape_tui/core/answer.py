@@ -32,7 +32,7 @@ class Answer:
     tokens_out: int = 0
 
     def to_json(self) -> dict[str, object]:
-        """The ``ask --json`` object of DESIGN §4."""
+        """The ``ask --json`` object of docs/architecture.md#json-outputs."""
         return {"model": self.model, "text": self.text, "code_blocks": list(self.code_blocks),
                 "seconds": round(self.seconds, 3)}
 

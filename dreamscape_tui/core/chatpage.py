@@ -1,8 +1,9 @@
 """The chat page as the client sees it: page snapshots and small parsers.
 
 No selenium here (only :mod:`dreamscape_tui.core.client` may import it); these are the
-pieces of DESIGN §6 that can be read and tested without a browser: how a snapshot is
-interpreted, how error texts are classified and which cookies fit which host. The
+pieces of docs/architecture.md#one-prompt that can be read and tested without a
+browser: how a snapshot is interpreted, how error texts are classified and which
+cookies fit which host. The
 scripts themselves are in :mod:`dreamscape_tui.core.pagejs`.
 """
 

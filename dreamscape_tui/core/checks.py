@@ -55,7 +55,7 @@ class Failure:
     line: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """A ``check --json`` entry (DESIGN §4)."""
+        """A ``check --json`` entry (docs/architecture.md#json-outputs)."""
         return {"id": self.id, "path": self.path, "kind": self.kind, "check": self.check,
                 "message": self.message, "details": self.details, "tests": list(self.tests),
                 "line": self.line}
@@ -80,7 +80,7 @@ class CheckReport:
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``check --json`` object (DESIGN §4)."""
+        """The ``check --json`` object (docs/architecture.md#json-outputs)."""
         return {"failures": [f.to_json() for f in self.failures], "errors": self.errors}
 
 

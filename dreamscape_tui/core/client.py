@@ -1,12 +1,12 @@
 """OpenAIClient: the one owner of a browser session, and the ONLY selenium importer.
 
 The audit found WebDriver code copied into several components; now every browser is
-created, driven and quit here (DESIGN §2). One client is one browser: the pool
+created, driven and quit here (docs/architecture.md#layers). One client is one browser: the pool
 (:mod:`dreamscape_tui.core.pool`) keeps several and hands them to workers.
 
-How the chat page is driven follows DESIGN §6: the model is chosen by URL; the prompt is
-inserted with a synthetic paste (Enter would send a multi-line prompt in pieces); an
-answer is done when the stop button has appeared and is gone again (never "the text
+How the chat page is driven follows docs/architecture.md#one-prompt: the model is
+chosen by URL; the prompt is inserted with a synthetic paste (Enter would send a
+multi-line prompt in pieces); an answer is done when the stop button has appeared and is gone again (never "the text
 stopped changing": answers pause for seconds); code is read from ``pre code``; error
 elements become typed errors. Every wait polls one small script per tick with
 ``WebDriverWait``, so there are no fixed sleeps and each tick costs one round trip.

@@ -1,4 +1,4 @@
-"""The user-facing error hierarchy and the exit code each maps to (DESIGN §4).
+"""The user-facing error hierarchy and the exit code each maps to (docs/architecture.md#exit-codes).
 
 Anything a user can get wrong (a flag, a path, a config key, a model answer) raises a
 ``UserError`` subclass whose message is one line; the CLI prints it and exits with

@@ -20,7 +20,8 @@ _LABEL = re.compile(r"[hH]?(\d+)")
 
 
 class HealState(StrEnum):
-    """Where one heal item is (DESIGN §7): the first five are work in progress."""
+    """Where one heal item is (docs/architecture.md#heal-states); the first five are
+    work in progress."""
 
     QUEUED = "queued"
     RUNNING = "running"

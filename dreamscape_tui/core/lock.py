@@ -1,4 +1,6 @@
-"""One dreamscape process per project: ``PATH/.dreamscape/lock`` (DESIGN §7).
+"""One dreamscape process per project: ``PATH/.dreamscape/lock``.
+
+See docs/architecture.md#project-lock.
 
 Two processes healing one project would race on its files, its backups and its store,
 so the TUI, ``heal --headless`` and ``undo`` hold an exclusive ``flock`` on the lock

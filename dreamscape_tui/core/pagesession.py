@@ -4,8 +4,9 @@ Checking a session's health, inspecting a page for ``doctor`` and putting a prom
 a model need no selenium type: they work through a
 :class:`~dreamscape_tui.core.chatflow.PageDriver` and the page modules. They live here,
 as the base of :class:`~dreamscape_tui.core.client.OpenAIClient`, so that client.py
-(the ONLY selenium importer, DESIGN §2) holds just the WebDriver: starting and quitting
-it, its cookies, and the three hooks below that give this class a page to work on.
+(the ONLY selenium importer, docs/architecture.md#layers) holds just the WebDriver:
+starting and quitting it, its cookies, and the three hooks below that give this class
+a page to work on.
 
 A prompt or a health check given an :class:`~dreamscape_tui.core.interrupt.Interrupt`
 raises ModelCallInterrupted within a poll tick once it is set (navigation itself,

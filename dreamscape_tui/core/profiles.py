@@ -6,7 +6,7 @@ page), plus the few numbers and choices that differ between pages. The client's 
 scripts are generic and read everything from here, so a new version of a chat UI is a
 profile edit, not a client rewrite.
 
-Roles (DESIGN §6):
+Roles (docs/architecture.md#dom-profiles):
 
 ``prompt_input``, ``send_button``, ``stop_button``
     the composer; the stop role is anything that shows while an answer streams.

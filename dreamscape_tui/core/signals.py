@@ -1,4 +1,4 @@
-"""SIGTERM/SIGHUP handling for commands that hold browsers (DESIGN §4 exit codes).
+"""SIGTERM/SIGHUP handling for commands that hold browsers (docs/architecture.md#exit-codes).
 
 A terminated ``dreamscape`` must not leave Chromium processes or Grid sessions behind,
 so CLI commands install these handlers around their pool (or engine): shut it down,

@@ -2,7 +2,7 @@
 
 Used two ways: tests drive the product's Selenium client against it in real
 headless Chromium, and ``dreamscape demo`` uses it as a practice page. This
-docstring is the page-side contract (kept in step with /work/notes/dom-contract.md).
+docstring is the page-side contract (kept in step with docs/dom-contract.md).
 
 Choosing a page
 ---------------
@@ -87,7 +87,7 @@ transcript (ChatGPT 2026 second DOM, no ``data-testid`` anywhere)
   ``[data-toast]``. Logged out: ``html[data-logged-out]`` and
   ``button[data-login-button]``.
 
-openwebui (Open WebUI 0.11/0.12, from its Svelte source: /work/notes/openwebui-dom.md)
+openwebui (Open WebUI 0.11/0.12, from its Svelte source: docs/openwebui-dom.md)
 ----------------------------------------------------------------------------------------
 * Composer ``#chat-input``: TipTap ``div.tiptap.ProseMirror[role=textbox]
   [aria-label="Send a Message"]`` with ``<p>`` per paragraph (``pre > code.language-x``

@@ -1,4 +1,4 @@
-// Open WebUI (0.11/0.12) chat page, after its own Svelte source (/work/notes/openwebui-dom.md).
+// Open WebUI (0.11/0.12) chat page, after its own Svelte source (docs/openwebui-dom.md).
 //
 // TipTap composer #chat-input (owui_editor.js), #send-message-button only while
 // there is something to send, button[aria-label="Stop"] for the whole generation
