@@ -381,14 +381,15 @@ def test_a_saved_syntax_error_is_queued_and_healed(watched: Watched, api: FakeOp
     assert watched.items("util.py")[0].kind == "syntax"
     logs = [e.text for e in watched.events if isinstance(e, EngineLog)]
     assert "changed: util.py; rechecking with 1 test module" in logs
-    paths, result = next((b, r) for b, r in watched.batches if r is not None)
-    assert "util.py" in paths and result is not None
+    paths, result = wait_for(lambda: next(((b, r) for b, r in watched.batches
+                                           if r is not None), None), 15, "the recheck")
+    assert "util.py" in paths
     assert result.plan.tests == ("tests/test_util.py",)  # only the tests that import it
     # the fix's own write comes back as a batch, and is no change: no recheck, no loop
     requests = len(api.requests)
-    wait_for(lambda: sum(r is not None for _b, r in watched.batches) == 1 and any(
-        "util.py" in b and r is None for b, r in watched.batches[1:]), 15,
-        "the heal's own write to be seen and dropped")
+    done = watched.batches.index((paths, result))
+    wait_for(lambda: any("util.py" in b and r is None for b, r in watched.batches[done + 1:]),
+             15, "the heal's own write to be seen and dropped")
     time.sleep(watched.watcher.debounce_s + 1)
     assert sum(r is not None for _b, r in watched.batches) == 1
     assert len(api.requests) == requests

@@ -8,8 +8,9 @@ How the chat page is driven follows docs/architecture.md#one-prompt: the model i
 chosen by URL; the prompt is inserted with a synthetic paste (Enter would send a
 multi-line prompt in pieces); an answer is done when the stop button has appeared and
 is gone again (never "the text stopped changing": answers pause for seconds); code is
-read from ``pre code``; error elements become typed errors. Every wait polls one small script per tick with
-``WebDriverWait``, so there are no fixed sleeps and each tick costs one round trip.
+read from ``pre code``; error elements become typed errors. Every wait polls one small
+script per tick with ``WebDriverWait``, so there are no fixed sleeps and each tick costs
+one round trip.
 None of those steps needs a selenium type: they run in the client's base,
 :class:`~dreamscape_tui.core.pagesession.PageSession`, and the page modules it uses;
 here only the WebDriver remains.

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -46,8 +47,8 @@ from dreamscape_tui.core.ignore import IGNORE_FILES
 from dreamscape_tui.core.imports import SOURCE_ROOTS, imported_project_files
 from dreamscape_tui.core.watch import CONFIG_FILES
 
-__all__ = ["ImportIndex", "Plan", "Recheck", "WatchState", "known_files", "own_writes",
-           "run_recheck", "settle"]
+__all__ = ["ImportIndex", "Plan", "Recheck", "WatchState", "known_files", "merge_reports",
+           "own_writes", "run_recheck", "settle", "worth_a_scan"]
 
 GONE = "no longer fails: fixed outside dreamscape"
 DELETED = "the file was deleted"
@@ -312,7 +313,7 @@ class WatchState:
 
 
 def run_recheck(root: Path, config: ChecksConfig, plan: Plan, files: list[str],
-                cancel: Any = None) -> CheckReport:
+                cancel: threading.Event | None = None) -> CheckReport:
     """The checks of ``plan``: pytest on its test modules only (``files`` is every
     project file, for attribution), the custom commands, and compile on ``plan.compile``,
     a collection error folded into its file's syntax failure as ``run_checks`` does."""
