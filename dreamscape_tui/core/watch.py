@@ -98,7 +98,7 @@ class PathFilter:
         if path.is_dir():
             return not self._dir_ignored(rel)
         # a vanished path may have been a directory of sources (the engine knows);
-        # hidden names are editors' and our own temp files (``apply.atomic_write``)
+        # hidden names are editors' and our own temp files (``atomicfile.py``)
         return not name.startswith(".") and not os.path.lexists(path)
 
     def _dir_ignored(self, rel: str) -> bool:
