@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     elif store is not None and store.corrupt:
         warn(f"{store.path} is corrupt; scanned without it (another process holds the "
              f"project's lock)")
+    for line in report.warnings:  # churn could not be counted (core/churn.py), and why
+        warn(line)
     if args.json:
         # json.dumps uses the C encoder; json.dump to a stream would not (3x slower). The
         # report is a fresh tree: no need to check it for cycles (10 % of the encoding).

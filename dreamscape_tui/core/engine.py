@@ -95,7 +95,11 @@ class AutomationEngine:
 
     # -- scan and check ------------------------------------------------------------------
     def scan(self) -> ScanReport:
-        scanner = ProjectScanner(self.root, self.config.scanner, self.store, cancel=self.cancel)
+        failed: dict[str, int] = {}  # heal items per path: a file that failed before
+        for item in self.heals.items():
+            failed[item.path] = failed.get(item.path, 0) + 1
+        scanner = ProjectScanner(self.root, self.config.scanner, self.store, cancel=self.cancel,
+                                 failure_history=failed)
         report = ScanReport(scanner.root)
         for event in scanner.stream():
             self.emit(event)

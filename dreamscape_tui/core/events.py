@@ -20,12 +20,17 @@ if TYPE_CHECKING:  # annotations only: `scan` never imports the heal loop's modu
 
 @dataclass(frozen=True, slots=True)
 class FileResult:
-    """One analysed file: its metrics and risk score."""
+    """One analysed file: its metrics and risk score; its git churn in the window
+    (``commits``, ``churn_lines`` added + deleted) and ``hotspot`` (``core/churn.py``),
+    0 outside git."""
 
     path: str  # root-relative, '/'-separated
     metrics: FileMetrics
     score: float
     cached: bool
+    commits: int = 0
+    churn_lines: int = 0
+    hotspot: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,13 +31,15 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dreamscape_tui.core.churn import NO_CHURN, Churn, ChurnPass, ChurnTable
 from dreamscape_tui.core.config import ScannerConfig
 from dreamscape_tui.core.events import (
+    EngineLog,
     Event,
     FileResult,
     FileScanned,
@@ -111,18 +113,54 @@ def start_analysis_processes() -> None:
     forkserver.ensure_running()
 
 
-def risk_score(metrics: FileMetrics) -> float:
+def risk_score(metrics: FileMetrics, churn: Churn | None = None, failures: int = 0) -> float:
     """A 0..1 risk score: how likely the file is to break and how hard it is to fix.
 
-    Half of it is the worst function's cyclomatic complexity (cc 30 or more scores
-    full), 35 % the maintainability index read as a defect (MI 0 scores full, MI 100
-    nothing), 15 % size (logical lines on a log scale, 1,000 scoring full). Files are
-    ranked by it, riskiest first; ties break by path.
+    The code itself makes the static part: half of it is the worst function's
+    cyclomatic complexity (cc 30 or more scores full), 35 % the maintainability index
+    read as a defect (MI 0 scores full, MI 100 nothing), 15 % size (logical lines on a
+    log scale, 1,000 scoring full). History raises it: churn (the file's commits and
+    changed lines in the last ``[scanner] churn_days`` of git history, ``core/churn.py``)
+    closes up to 40 % of the gap between the static part and 1, failure history (the
+    heal items the file had: it failed before) up to 30 %::
+
+        static = 0.5 * min(cc_max / 30, 1) + 0.35 * clamp((100 - mi) / 100, 0, 1)
+                 + 0.15 * min(log10(1 + lloc) / 3, 1)
+        change = (min(log2(1 + commits) / 5, 1) + min(lines / (2 * max(loc, 1)), 1)) / 2
+        failed = min(failures / 3, 1)
+        score  = 1 - (1 - static) * (1 - 0.4 * change) * (1 - 0.3 * failed)
+
+    (31 commits in the window, or changed lines twice the file's length, are full churn;
+    3 heals a full failure history.) Without churn (outside git) and failures the score
+    is the static part, exactly. Files are ranked by it, riskiest first; ties by path.
     """
     complexity = min(metrics.cc_max / 30.0, 1.0)
     maintainability = min(max((100.0 - metrics.mi) / 100.0, 0.0), 1.0)
     size = min(math.log10(1 + metrics.lloc) / 3.0, 1.0)
-    return round(0.5 * complexity + 0.35 * maintainability + 0.15 * size, 4)
+    static = 0.5 * complexity + 0.35 * maintainability + 0.15 * size
+    commits = churn.commits if churn is not None else 0
+    if commits <= 0 and failures <= 0:
+        return round(static, 4)
+    change = 0.0
+    if churn is not None and commits > 0:
+        frequency = min(math.log2(1 + commits) / 5.0, 1.0)
+        volume = min(churn.lines / (2.0 * max(metrics.loc, 1)), 1.0)
+        change = (frequency + volume) / 2.0
+    failed = min(max(failures, 0) / 3.0, 1.0)
+    return round(1.0 - (1.0 - static) * (1.0 - 0.4 * change) * (1.0 - 0.3 * failed), 4)
+
+
+def _with_history(result: FileResult, churn: ChurnTable,
+                  failures: Mapping[str, int]) -> FileResult:
+    """The result scored with its churn and failure history, and its hotspot."""
+    change = churn.files.get(result.path)
+    failed = failures.get(result.path, 0)
+    if change is None and not failed:
+        return result
+    metrics = result.metrics
+    commits, lines = (change.commits, change.lines) if change is not None else (0, 0)
+    return FileResult(result.path, metrics, risk_score(metrics, change, failed), result.cached,
+                      commits, lines, churn.hotspot(metrics.cc_max, commits))
 
 
 @dataclass
@@ -133,6 +171,7 @@ class ScanReport:
     files: list[FileResult] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     stats: ScanFinished | None = None
+    warnings: list[str] = field(default_factory=list)  # EngineLog lines of the scan
 
     def add(self, event: Event) -> None:
         """Fold one streamed event in; the lists are ranked once the scan finishes."""
@@ -141,6 +180,8 @@ class ScanReport:
                 self.files.append(event.result)
             else:
                 self.skipped.append(event.result)
+        elif isinstance(event, EngineLog):
+            self.warnings.append(event.text)
         elif isinstance(event, ScanFinished):
             self.stats = event
             self.files = rank(self.files)
@@ -152,7 +193,9 @@ class ScanReport:
         return {
             "root": str(self.root),
             "files": [
-                {"path": f.path, **f.metrics.to_dict(), "score": f.score} for f in self.files
+                {"path": f.path, **f.metrics.to_dict(), "score": f.score,
+                 "churn": {"commits": f.commits, "lines": f.churn_lines},
+                 "hotspot": f.hotspot} for f in self.files
             ],
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "stats": {
@@ -190,12 +233,15 @@ class ProjectScanner:
         *,
         cancel: threading.Event | None = None,
         claim_store: Callable[[], bool] | None = None,
+        failure_history: Mapping[str, int] | None = None,
     ) -> None:
         self.root = root.resolve()
         self.config = config
         self.store = store if config.cache else None
         self.cancel = cancel or threading.Event()
         self.claim_store = claim_store
+        self.failure_history = failure_history or {}  # path -> heal items it had
+        self.churn: ChurnPass | None = None  # the last scan's churn pass
         self.rules = RuleSet(self.root, config.ignore, no_ignore=config.no_ignore)
         self.pools_started = 0
         self.dirs_listed = 0  # directories the last walk listed (unchanged ones are not)
@@ -209,6 +255,7 @@ class ProjectScanner:
     def stream(self) -> Iterator[Event]:
         """Walk, emit cache hits, analyse the rest, update the cache once at the end."""
         started = time.perf_counter()
+        churn = self.churn = ChurnPass(self.root, self.config.churn_days, self.store)
         cache, dirs = self._load_cache()
         entries = list(walk(self.root, self.rules, self.config.max_file_bytes, dirs))
         self.dirs_listed = dirs.listed if dirs is not None else 0
@@ -231,6 +278,9 @@ class ProjectScanner:
                     continue
             misses.append(entry)
         total = len(entries)
+        table = churn.finish([e.rel for e in entries], self.cancel)  # git ran meanwhile
+        for warning in churn.warnings:
+            yield EngineLog(warning, "warning")
         yield ScanStarted(str(self.root), total, len(hits))
         counts = {"done": 0, "analyzed": 0, "cached": 0, "skipped": 0}
 
@@ -241,6 +291,8 @@ class ProjectScanner:
             else:
                 counts["analyzed"] += 1
                 counts["cached"] += result.cached
+                if table is not NO_CHURN or self.failure_history:
+                    result = _with_history(result, table, self.failure_history)
             return FileScanned(result, counts["done"], total)
 
         for hit in hits:
@@ -265,7 +317,7 @@ class ProjectScanner:
         for gone in [p for p in cache if p not in seen and not (self.root / p).exists()]:
             del cache[gone]
             changed = True
-        if changed or (dirs is not None and dirs.changed):
+        if changed or (dirs is not None and dirs.changed) or churn.changed:
             self._save_cache(cache, dirs)
         yield ScanFinished(
             files=total,

@@ -1,0 +1,508 @@
+"""Churn: how often and how much each file changed in the project's recent git history.
+
+The window is ``[scanner] churn_days`` whole days (UTC): a commit counts when its
+committer date is at or after midnight UTC ``churn_days`` days before today. Per file:
+``commits`` (commits that changed it) and ``lines`` (lines added plus deleted by them).
+Merges count nothing themselves (their commits count); binary changes count a commit and
+no lines.
+
+One ``git log -M --numstat -z --max-age=CUTOFF HEAD -- '*.py'`` per pass, never one call
+per file. Renames are followed through ``-M``'s ``old -> new`` pairs (``--follow`` works
+on one file only): the history is folded oldest commit first, and a rename moves
+everything counted for the old name to the new one, so the churn from before a rename
+is counted for the file's current name. (Scanning a directory below the work tree's
+top, git looks below it only: a file renamed into it from outside counts from the
+rename on.)
+
+Cost, since a warm scan must not pay it:
+
+* the pass is keyed by HEAD's commit, the window and the day, and kept in the scan
+  cache (``CHURN_TABLE`` in ``scan.json``). HEAD is read from ``.git`` directly (the
+  ``HEAD`` file, then the loose ref or ``packed-refs``; a worktree's or submodule's
+  ``gitdir:`` file and ``commondir`` are followed; ``git rev-parse`` only where the
+  files do not tell, e.g. the reftable format), so a warm scan with the same HEAD on
+  the same day starts no process at all;
+* the cache holds the counts per file *per day* (only days inside the window), keyed
+  by the file's name at the cached HEAD. A new day drops the days that left the
+  window: no git call. A HEAD that moved forward (the cached HEAD is its ancestor) reads
+  only the new commits, ``git log OLD..HEAD``, and folds them in (renames included);
+  that equals a full recompute. Anything else (history rewritten, another window, a
+  cache that does not parse) is a full recompute;
+* a pass that needs git starts it before the scanner walks the tree, writing to a
+  temporary file, and reads it just before the first result is sent: git runs while
+  the tree is walked (no thread, so the scanner can still fork its workers).
+
+Outside a git work tree, with ``churn_days = 0``, in an empty repository or a shallow
+clone (whose history is cut short: its first commit would count every line), churn is
+0 for every file. Where git is missing or fails, churn is 0 too and the pass says why
+in one warning. A detached HEAD is read like any other commit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from dreamscape_tui.core.store import Store, StoreError
+
+CHURN_TABLE = "scan_churn"  # one document: the pass's key and its per-day counts
+CHURN_VERSION = 1
+DAY_S = 86_400
+GIT_TIMEOUT_S = 120.0
+PATHSPEC = "*.py"  # the scanner's candidates (walk.SOURCE_SUFFIX) at any depth
+_SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+# Variables that would point git at another repository than the project's.
+_GIT_LOCATION_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
+                     "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+                     "GIT_NAMESPACE", "GIT_PREFIX")
+
+# path -> {day (days since the epoch, UTC) -> [commits, lines]}
+Buckets = dict[str, dict[int, list[int]]]
+# (committer time, [(path, path before a rename or None, lines added + deleted)])
+LogCommit = tuple[int, list[tuple[str, str | None, int]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Churn:
+    """One file's churn in the window."""
+
+    commits: int
+    lines: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChurnTable:
+    """Every churned file of a pass; ``max_commits`` is the most commits of any scanned
+    file (what ``hotspot`` normalises by)."""
+
+    files: Mapping[str, Churn] = field(default_factory=dict)
+    max_commits: int = 0
+
+    def hotspot(self, cc_max: int, commits: int) -> float:
+        """Complexity x change frequency (CodeScene's hotspot): the worst function's
+        cyclomatic complexity times the file's commits relative to the most changed
+        scanned file's. A file changed as often as the busiest file counts its whole
+        ``cc_max``; a file not changed in the window scores 0."""
+        if commits <= 0 or self.max_commits <= 0:
+            return 0.0
+        return round(cc_max * commits / self.max_commits, 2)
+
+
+NO_CHURN = ChurnTable()
+
+
+def current_day() -> int:
+    """Today, as days since the epoch (UTC): the window moves once a day."""
+    return int(time.time() // DAY_S)
+
+
+# -- the repository --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Repo:
+    """Where a work tree's git data is: ``gitdir`` holds HEAD, ``common`` the refs."""
+
+    top: Path
+    gitdir: Path
+    common: Path
+
+
+class _Unknown(Exception):
+    """The files do not say what HEAD is: ask git."""
+
+
+def find_repo(root: Path) -> Repo | None:
+    """The git work tree ``root`` is in (at its top or below), or None."""
+    for directory in (root, *root.parents):
+        dotgit = directory / ".git"
+        if dotgit.is_dir():
+            gitdir = dotgit
+        elif dotgit.is_file():  # a worktree or a submodule: "gitdir: PATH"
+            try:
+                text = dotgit.read_text(encoding="utf-8", errors="replace").strip()
+            except OSError:
+                return None
+            if not text.startswith("gitdir:"):
+                return None
+            gitdir = directory / text[len("gitdir:"):].strip()
+        else:
+            continue
+        common = gitdir
+        try:
+            shared = (gitdir / "commondir").read_text(encoding="utf-8").strip()
+        except OSError:
+            shared = ""
+        if shared:
+            common = gitdir / shared
+        return Repo(directory, gitdir, common)
+    return None
+
+
+def _packed_ref(common: Path, ref: str) -> str | None:
+    try:
+        text = (common / "packed-refs").read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _Unknown from exc
+    for line in text.splitlines():
+        if line.endswith(" " + ref) and not line.startswith(("#", "^")):
+            return line.split(" ", 1)[0]
+    return None
+
+
+def read_head(repo: Repo) -> str | None:
+    """HEAD's commit from the files under ``.git``; None for an unborn branch (an empty
+    repository). Raises ``_Unknown`` when the files cannot tell (reftable, odd refs)."""
+    if (repo.common / "reftable").exists():
+        raise _Unknown
+    try:
+        text = (repo.gitdir / "HEAD").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _Unknown from exc
+    for _ in range(5):  # a symbolic ref may point at another (rare)
+        if not text.startswith("ref:"):
+            if _SHA.fullmatch(text):
+                return text
+            raise _Unknown
+        ref = text[4:].strip()
+        for base in (repo.gitdir, repo.common):  # per-worktree refs first
+            try:
+                text = (base / ref).read_text(encoding="utf-8").strip()
+                break
+            except FileNotFoundError:
+                continue
+            except (OSError, UnicodeDecodeError) as exc:
+                raise _Unknown from exc
+        else:
+            packed = _packed_ref(repo.common, ref)
+            if packed is None:
+                return None  # no such branch yet: nothing committed
+            text = packed
+    raise _Unknown
+
+
+def git_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_ENV}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    return env
+
+
+def _git_args(root: Path) -> list[str]:
+    return ["git", "-C", str(root), "-c", "log.showSignature=false", "-c", "core.quotePath=false"]
+
+
+def log_args(root: Path, cutoff: int, since: str | None = None) -> list[str]:
+    """The one ``git log`` of a pass: every commit since ``cutoff`` (or since the commit
+    ``since``), its changed ``.py`` files below ``root`` with their line counts."""
+    revs = f"{since}..HEAD" if since else "HEAD"
+    return [*_git_args(root), "log", "--no-color", "--no-ext-diff", "--no-textconv",
+            "--no-merges", "--full-history", "-z", "--numstat", "-M", "--relative",
+            "--format=%x01%H %ct", f"--max-age={cutoff}", revs, "--", PATHSPEC]
+
+
+def parse_log(data: bytes) -> list[LogCommit]:
+    """``git log -z --numstat --format=%x01%H %ct`` output, newest commit first.
+
+    A numstat entry is ``ADDED<TAB>DELETED<TAB>PATH`` (``-`` for binary counts), or for
+    a rename ``ADDED<TAB>DELETED<TAB>`` followed by the old and the new path as tokens.
+    """
+    commits: list[LogCommit] = []
+    changes: list[tuple[str, str | None, int]] | None = None
+    tokens = data.split(b"\0")
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        if token.startswith(b"\n"):  # the line break after a commit's header
+            token = token[1:]
+        if not token:
+            continue
+        if token.startswith(b"\x01"):
+            _sha, _, when = token[1:].partition(b" ")
+            changes = []
+            commits.append((int(when) if when.isdigit() else 0, changes))
+            continue
+        if changes is None:
+            continue
+        added, _, rest = token.partition(b"\t")
+        deleted, _, path = rest.partition(b"\t")
+        lines = (int(added) if added.isdigit() else 0) + (int(deleted) if deleted.isdigit()
+                                                           else 0)
+        if path:
+            changes.append((os.fsdecode(path), None, lines))
+        elif index + 1 < len(tokens):  # a rename: the old path, then the new one
+            old, new = tokens[index], tokens[index + 1]
+            index += 2
+            changes.append((os.fsdecode(new), os.fsdecode(old), lines))
+    return commits
+
+
+def fold(buckets: Buckets, commits: list[LogCommit]) -> None:
+    """Add ``commits`` (newest first, as git lists them) to ``buckets``, oldest first:
+    a rename moves the counts of the old name to the new one before adding its own."""
+    for when, changes in reversed(commits):
+        day = when // DAY_S
+        for path, old, lines in changes:
+            if old is not None and old != path:
+                moved = buckets.pop(old, None)
+                if moved:
+                    into = buckets.setdefault(path, {})
+                    for moved_day, (commits_, lines_) in moved.items():
+                        count = into.setdefault(moved_day, [0, 0])
+                        count[0] += commits_
+                        count[1] += lines_
+            count = buckets.setdefault(path, {}).setdefault(day, [0, 0])
+            count[0] += 1
+            count[1] += lines
+
+
+def prune(buckets: Buckets, first_day: int) -> None:
+    """Drop the days before ``first_day`` (they left the window), and emptied files."""
+    for path in list(buckets):
+        days = buckets[path]
+        for day in [d for d in days if d < first_day]:
+            del days[day]
+        if not days:
+            del buckets[path]
+
+
+def totals(buckets: Buckets) -> dict[str, Churn]:
+    result: dict[str, Churn] = {}
+    for path, days in buckets.items():
+        commits = lines = 0
+        for count in days.values():
+            commits += count[0]
+            lines += count[1]
+        result[path] = Churn(commits, lines)
+    return result
+
+
+def _encode(buckets: Buckets) -> dict[str, list[int]]:
+    """JSON-ready and compact: ``path -> [day, commits, lines, day, commits, lines ...]``."""
+    return {path: [n for day in sorted(days) for n in (day, *days[day])]
+            for path, days in sorted(buckets.items())}
+
+
+def _decode(saved: Any) -> Buckets | None:
+    if not isinstance(saved, dict):
+        return None
+    buckets: Buckets = {}
+    for path, flat in saved.items():
+        if (type(flat) is not list or len(flat) % 3
+                or not all(type(n) is int for n in flat)):
+            return None
+        buckets[path] = {flat[i]: [flat[i + 1], flat[i + 2]] for i in range(0, len(flat), 3)}
+    return buckets
+
+
+# -- one pass ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    """A ``git log`` running while the scanner walks; its output goes to a temp file."""
+
+    proc: subprocess.Popen[bytes]
+    out: IO[bytes]
+    err: IO[bytes]
+    since: str | None  # the cached HEAD it continues from (None: a full recompute)
+
+
+class ChurnPass:
+    """One scan's churn: created before the walk (git starts then, if it must), and
+    ``finish()``-ed before the first result. ``warnings`` says why churn is 0 where
+    something went wrong (one line at most); ``changed`` says the cache was updated
+    (the scanner then writes its store); ``git_calls`` counts the processes started."""
+
+    def __init__(self, root: Path, days: int, store: Store | None, *,
+                 today: int | None = None) -> None:
+        self.root = root
+        self.days = days
+        self.store = store
+        self.today = current_day() if today is None else today
+        self.first_day = self.today - days
+        self.warnings: list[str] = []
+        self.changed = False
+        self.git_calls = 0
+        self.head: str | None = None
+        self.buckets: Buckets = {}
+        self._job: _Job | None = None
+        self._cached: dict[str, Any] | None = None
+        if days > 0:
+            self._start()
+
+    # where the pass stands before the walk
+    def _start(self) -> None:
+        repo = find_repo(self.root)
+        if repo is None:
+            return  # not a git work tree: nothing to say
+        if (repo.common / "shallow").exists():
+            self.warnings.append("churn: a shallow clone's history is incomplete; "
+                                 "churn is 0 (git fetch --unshallow to count it)")
+            return
+        try:
+            head = read_head(repo)
+        except _Unknown:
+            head = self._rev_parse()
+        if head is None:
+            return  # an empty repository (or git failed: already said)
+        self.head = head
+        cached = self._load()
+        if cached is not None and cached["days"] == self.days and cached["today"] <= self.today:
+            buckets = _decode(cached["files"])
+            if buckets is not None:
+                if cached["head"] == head:  # no git call: at most a new day
+                    self.buckets = buckets
+                    if cached["today"] != self.today:
+                        prune(self.buckets, self.first_day)
+                        self._save()
+                    return
+                if self._is_ancestor(cached["head"], head):
+                    self.buckets = buckets
+                    self._spawn(since=cached["head"])
+                    return
+        self._spawn(since=None)
+
+    def _load(self) -> dict[str, Any] | None:
+        if self.store is None:
+            return None
+        try:
+            with self.store.tables() as db:
+                docs = db.table(CHURN_TABLE).all()
+        except StoreError:
+            return None
+        if len(docs) != 1:
+            return None
+        doc = dict(docs[0])
+        if (doc.get("version") != CHURN_VERSION or not isinstance(doc.get("head"), str)
+                or type(doc.get("days")) is not int or type(doc.get("today")) is not int
+                or str(doc.get("root")) != str(self.root)):
+            return None
+        return doc
+
+    def _save(self) -> None:
+        if self.store is None or self.head is None:
+            return
+        doc = {"version": CHURN_VERSION, "root": str(self.root), "head": self.head,
+               "days": self.days, "today": self.today, "files": _encode(self.buckets)}
+        try:
+            with self.store.tables() as db:
+                table = db.table(CHURN_TABLE)
+                table.truncate()
+                table.insert(doc)
+        except StoreError:
+            return  # closed meanwhile (the app is quitting): the next scan redoes it
+        self.changed = True
+
+    def _run(self, args: list[str]) -> subprocess.CompletedProcess[bytes] | None:
+        """A short git call; None (with a warning) when git cannot be run."""
+        if shutil.which("git") is None:
+            self._warn("git is not installed")
+            return None
+        self.git_calls += 1
+        try:
+            return subprocess.run(args, capture_output=True, env=git_env(),
+                                  timeout=GIT_TIMEOUT_S, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            self._warn(f"git failed: {exc}")
+            return None
+
+    def _rev_parse(self) -> str | None:
+        proc = self._run([*_git_args(self.root), "rev-parse", "--verify", "-q", "HEAD"])
+        if proc is None:
+            return None
+        sha = proc.stdout.decode("ascii", "replace").strip()
+        return sha if proc.returncode == 0 and _SHA.fullmatch(sha) else None
+
+    def _is_ancestor(self, old: str, head: str) -> bool:
+        if not _SHA.fullmatch(old):
+            return False
+        proc = self._run([*_git_args(self.root), "merge-base", "--is-ancestor", old, head])
+        return proc is not None and proc.returncode == 0
+
+    def _spawn(self, since: str | None) -> None:
+        if shutil.which("git") is None:
+            self._warn("git is not installed")
+            return
+        # closed by _collect, once git is done (it writes them while the tree is walked)
+        out = tempfile.TemporaryFile(prefix="dreamscape-churn-")  # noqa: SIM115
+        err = tempfile.TemporaryFile(prefix="dreamscape-churn-")  # noqa: SIM115
+        self.git_calls += 1
+        try:
+            proc = subprocess.Popen(log_args(self.root, self.first_day * DAY_S, since),
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                    env=git_env())
+        except OSError as exc:
+            out.close()
+            err.close()
+            self._warn(f"git failed: {exc}")
+            return
+        self._job = _Job(proc, out, err, since)
+
+    def _warn(self, why: str) -> None:
+        if not self.warnings:
+            self.warnings.append(f"churn: {why}; churn is 0")
+
+    # the result, before the first file is sent
+    def finish(self, paths: Iterable[str] = (),
+               cancel: threading.Event | None = None) -> ChurnTable:
+        """Wait for git (if it runs), fold its commits in, save, and return the table;
+        ``max_commits`` is taken over ``paths`` (the scanned files)."""
+        job, self._job = self._job, None
+        if job is not None:
+            self._collect(job, cancel)
+        if not self.buckets:
+            return NO_CHURN
+        files = totals(self.buckets)
+        most = 0
+        for path in paths:
+            change = files.get(path)
+            if change is not None and change.commits > most:
+                most = change.commits
+        return ChurnTable(files, most)
+
+    def _collect(self, job: _Job, cancel: threading.Event | None) -> None:
+        deadline = time.monotonic() + GIT_TIMEOUT_S
+        try:
+            while True:
+                try:
+                    job.proc.wait(timeout=0.1)
+                    break
+                except subprocess.TimeoutExpired:
+                    stop = cancel is not None and cancel.is_set()
+                    if stop or time.monotonic() > deadline:
+                        job.proc.kill()
+                        job.proc.wait()
+                        if not stop:
+                            self._warn("git log took too long")
+                        self.buckets = {}
+                        return
+            if job.proc.returncode != 0:
+                job.err.seek(0)
+                lines = job.err.read().decode("utf-8", "replace").strip().splitlines()
+                self._warn(f"git log failed: {lines[-1] if lines else job.proc.returncode}")
+                self.buckets = {}
+                return
+            job.out.seek(0)
+            commits = parse_log(job.out.read())
+        finally:
+            job.out.close()
+            job.err.close()
+        if job.since is None:
+            self.buckets = {}
+        else:
+            prune(self.buckets, self.first_day)
+        fold(self.buckets, commits)
+        self._save()
