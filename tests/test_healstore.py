@@ -59,6 +59,8 @@ def test_an_active_failure_is_queued_once_and_ids_keep_growing(tmp_path: Path) -
     first = heals.enqueue(failure(1), 0)
     assert first is not None and first.id == 1
     assert heals.enqueue(failure(1), 0) is None  # already being healed
+    heals.update(first.id, state=HealState.ESCALATED)
+    assert heals.enqueue(failure(1), 0) is None  # waiting for a person: not healed again
     heals.update(first.id, state=HealState.HEALED)
     second = heals.enqueue(failure(1), 0)
     assert second is not None and second.id == 2

@@ -59,7 +59,7 @@ class HealStore:
         self._lock = threading.Lock()
         self._items: dict[HealId, HealItem] = {}
         self._next_id: HealId = 1
-        self._active: dict[str, HealId] = {}  # failure id -> its item in progress
+        self._open: dict[str, HealId] = {}  # failure id -> its item not yet settled
         self._history: Counter[str] = Counter()  # path -> items ever queued for it
         self._counted: set[HealId] = set()
         self._stats: Table = {}  # the learning statistics (learning.py)
@@ -77,10 +77,11 @@ class HealStore:
 
     # -- queue -------------------------------------------------------------------------
     def enqueue(self, failure: Failure, cc_max: int) -> HealItem | None:
-        """Queue ``failure`` unless an active item already heals it."""
+        """Queue ``failure`` unless an open item has it (being healed, or waiting for a
+        person's review: a rescan must not heal it again behind the reviewer's back)."""
         with self._lock:
-            active = self._active.get(failure.id)
-            if active is not None and self._items[active].state.active:
+            current = self._open.get(failure.id)
+            if current is not None and self._items[current].state.open:
                 return None
             item = new_item(self._next_id, failure, cc_max, self._history[failure.path])
             self._log.append({"op": "item", "item": item_to_dict(item)})
@@ -223,8 +224,8 @@ class HealStore:
         """Take ``item`` as the stored version (after its record is on disk)."""
         self._items[item.id] = item
         self._next_id = max(self._next_id, item.id + 1)
-        if item.state.active:
-            self._active[item.failure.id] = item.id
+        if item.state.open:
+            self._open[item.failure.id] = item.id
         if item.id not in self._counted:
             self._counted.add(item.id)
             self._history[item.path] += 1

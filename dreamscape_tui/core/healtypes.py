@@ -40,6 +40,12 @@ class HealState(StrEnum):
         return self in ACTIVE
 
     @property
+    def open(self) -> bool:
+        """Not settled: a worker is on it, or a person is yet to review it. A failure
+        with an open item is never queued a second time."""
+        return self in ACTIVE or self is HealState.ESCALATED
+
+    @property
     def waiting(self) -> bool:
         """Ready for a worker to claim."""
         return self in (HealState.QUEUED, HealState.RETRYING)
