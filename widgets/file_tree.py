@@ -1,10 +1,15 @@
-"""The radon-ranked file tree: folders and files with rank, cc, MI and a heal marker.
+"""The radon-ranked file tree: folders and files with rank, cc, MI, churn and a heal marker.
 
 A Line API widget (``ScrollView``) rather than Textual's ``Tree``: a project can have
 tens of thousands of files, and the tree is re-sorted and re-filtered while a scan
 streams in. Here the model (``file_tree_model``) turns the files into a flat list of
 rows, and only the rows in view are rendered, so a key press costs the same with ten
 files or ten thousand. The first line is a sticky column header.
+
+The churn column ("Chg": commits in the ``[scanner] churn_days`` window, a folder shows
+its busiest file's) and the hotspot order appear only where some file has churn (a git
+work tree); the column is dropped when it would leave the names less than
+``NAME_MIN`` cells.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from widgets.file_tree_model import (
 
 MARKS = {"failing": "✗", "healing": "↻", "healed": "✓", "review": "!", "": " "}
 RIGHT_HEADER = "Rank  cc    MI   "
+CHURN_HEADER = "Rank  cc    MI  Chg   "  # the same with the churn column
+NAME_MIN = 16  # cells the indent and name keep before the churn column is dropped
 REBUILD_DELAY_S = 0.1  # while results stream in, re-rank at most this often
 
 
@@ -43,6 +50,11 @@ def risk_band(score: float) -> str:
 
 def rank_band(rank: str) -> str:
     return {"A": "good", "B": "good", "C": "fair", "D": "fair"}.get(rank, "poor")
+
+
+def compact_count(n: int) -> str:
+    """A commit count in at most four cells: 7, 1234, 12k; "-" for none."""
+    return "-" if n <= 0 else str(n) if n < 10_000 else f"{min(n // 1000, 999)}k"
 
 
 class FileTree(ScrollView, can_focus=True):
@@ -85,6 +97,7 @@ class FileTree(ScrollView, can_focus=True):
         self.filter_text = ""
         self._timer: Timer | None = None
         self._moved = False  # the user moved the cursor: keep it on its entry
+        self._churn = False  # some file has churn (as of the last rebuild)
 
     # -- feeding ---------------------------------------------------------------------------
     def clear(self) -> None:
@@ -117,8 +130,11 @@ class FileTree(ScrollView, can_focus=True):
         self.rebuild()
 
     def cycle_sort(self) -> str:
-        """Switch to the next order (score, cc, MI, name) and return it."""
-        self.set_sort(SORTS[(SORTS.index(self.sort) + 1) % len(SORTS)])
+        """Switch to the next order (score, hotspot, cc, MI, name) and return it; the
+        hotspot order only where some file has churn."""
+        orders = SORTS if self.model.has_churn else tuple(s for s in SORTS if s != "hotspot")
+        index = orders.index(self.sort) if self.sort in orders else -1
+        self.set_sort(orders[(index + 1) % len(orders)])
         return self.sort
 
     def set_filter(self, text: str) -> None:
@@ -137,6 +153,7 @@ class FileTree(ScrollView, can_focus=True):
             self._timer = None
         current = self.cursor_entry
         self.rows = self.model.rows(self.sort, self.filter_text)
+        self._churn = self.model.has_churn
         if self._moved and current is not None:
             self.cursor = self._index_of(current)
         self.cursor = max(0, min(self.cursor, len(self.rows) - 1))
@@ -276,6 +293,13 @@ class FileTree(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"file-tree--{name}", partial=True)
 
+    def _right_header(self, width: int) -> str:
+        """The metric columns' header: with the churn column when there is churn and
+        room for it."""
+        if self._churn and width - len(CHURN_HEADER) >= NAME_MIN:
+            return CHURN_HEADER
+        return RIGHT_HEADER
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
@@ -297,8 +321,9 @@ class FileTree(ScrollView, can_focus=True):
         if not self.rows:
             text = " Waiting for the scan…" if not self.model.files else " No file matches"
             return Strip([Segment(text.ljust(width)[:width], style)]).apply_style(base)
-        left = " Name".ljust(max(0, width - len(RIGHT_HEADER)))
-        return Strip([Segment((left + RIGHT_HEADER)[:width], style)]).apply_style(base)
+        right = self._right_header(width)
+        left = " Name".ljust(max(0, width - len(right)))
+        return Strip([Segment((left + right)[:width], style)]).apply_style(base)
 
     def _row(self, depth: int, entry: Entry, width: int) -> Strip:
         metric = self._style("metric")
@@ -313,7 +338,8 @@ class FileTree(ScrollView, can_focus=True):
             band = "skipped" if entry.skipped else f"risk-{risk_band(entry.score)}"
             name_style = self._style(band)
         indent = " " + "  " * depth
-        room = max(1, width - len(indent) - len(RIGHT_HEADER))
+        right = self._right_header(width)
+        room = max(1, width - len(indent) - len(right))
         if len(name) > room:
             name = name[:max(0, room - 1)] + "…"
         mark = MARKS.get(entry.status, " ")
@@ -323,6 +349,8 @@ class FileTree(ScrollView, can_focus=True):
             Segment(f"{rank:>4}", self._style(f"rank-{rank_band(rank)}")
                     if rank != "-" else metric),
             Segment(f"{cc:>4}{mi:>6} ", metric),
+            *([Segment(f"{compact_count(entry.commits):>4} ", metric)]
+              if right is CHURN_HEADER else []),
             Segment(mark, self._style(entry.status) if entry.status else metric),
             Segment(" "),
         ]

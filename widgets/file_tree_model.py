@@ -6,9 +6,11 @@ Python that the widget calls at most a few times a second while a scan streams i
 that unit tests and the benchmark can drive directly. The widget only renders the rows
 in view.
 
-The tree is risk-ranked, not alphabetical: under the score, cc and MI orders, folders
-and files are mixed and a folder ranks by its riskiest file, so the top of the tree is
-always where the risk is. The name order is the conventional folders-first listing.
+The tree is risk-ranked, not alphabetical: under the score, hotspot, cc and MI orders,
+folders and files are mixed and a folder ranks by its riskiest file, so the top of the
+tree is always where the risk is. The name order is the conventional folders-first
+listing. The hotspot order (complexity x change frequency, ``core/churn.py``) only means
+something where files have git churn (``has_churn``).
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from dataclasses import dataclass, field
 
 from dreamscape_tui.core.events import FileResult, SkippedFile
 
-SORTS = ("score", "cc", "mi", "name")
-SORT_LABELS = {"score": "risk score", "cc": "complexity", "mi": "maintainability",
-               "name": "name"}
+SORTS = ("score", "hotspot", "cc", "mi", "name")
+SORT_LABELS = {"score": "risk score", "hotspot": "hotspot", "cc": "complexity",
+               "mi": "maintainability", "name": "name"}
 RANKS = "ABCDEF"
 # Most urgent first: a folder shows the most urgent marker among its files.
 URGENCY = {"review": 4, "failing": 3, "healing": 2, "healed": 1, "": 0}
@@ -27,7 +29,8 @@ URGENCY = {"review": 4, "failing": 3, "healing": 2, "healed": 1, "": 0}
 
 @dataclass(slots=True, eq=False)
 class FileEntry:
-    """One scanned file: its metrics (None when it could not be analysed) and marker."""
+    """One scanned file: its metrics (None when it could not be analysed), marker, and
+    git churn: ``commits`` in the churn window and its ``hotspot``."""
 
     path: str
     name: str
@@ -38,6 +41,8 @@ class FileEntry:
     skipped: str = ""  # the reason it could not be analysed
     status: str = ""  # "", failing, healing, healed, review (see widgets/heal_style.py)
     lower: str = ""  # the path in lower case, for filtering
+    commits: int = 0
+    hotspot: float = 0.0
 
     @classmethod
     def from_result(cls, result: FileResult | SkippedFile) -> FileEntry:
@@ -46,7 +51,8 @@ class FileEntry:
         if isinstance(result, SkippedFile):
             return cls(result.path, name, 0.0, "-", None, None, result.reason, "", lower)
         m = result.metrics
-        return cls(result.path, name, result.score, m.cc_rank, m.cc_max, m.mi, "", "", lower)
+        return cls(result.path, name, result.score, m.cc_rank, m.cc_max, m.mi, "", "", lower,
+                   result.commits, result.hotspot)
 
 
 @dataclass(slots=True, eq=False)
@@ -71,6 +77,8 @@ class FolderEntry:
     status: str = ""
     skipped: str = ""
     ordered: dict[str, list[FileEntry | FolderEntry]] = field(default_factory=dict)
+    commits: int = 0  # the most of any file below
+    hotspot: float = 0.0  # the hottest file's
 
 
 Entry = FileEntry | FolderEntry
@@ -95,7 +103,13 @@ def _name_key(entry: Entry) -> tuple[bool, str]:
     return (isinstance(entry, FileEntry), entry.name.lower())
 
 
-SORT_KEYS = {"score": _score_key, "cc": _cc_key, "mi": _mi_key, "name": _name_key}
+def _hotspot_key(entry: Entry) -> tuple[float, float, str]:
+    score = 2.0 if entry.skipped else entry.score
+    return (-entry.hotspot, -score, entry.name)
+
+
+SORT_KEYS = {"score": _score_key, "hotspot": _hotspot_key, "cc": _cc_key, "mi": _mi_key,
+             "name": _name_key}
 
 
 class FileTreeModel:
@@ -151,6 +165,7 @@ class FileTreeModel:
         """Fold every folder's files into its count, worst metrics and most urgent marker."""
         folder = folder or self.root
         count, score, worst, cc, mi, status = 0, 0.0, 0, None, None, ""
+        commits, hotspot = 0, 0.0
         for sub in folder.folders.values():
             self.aggregate(sub)
         children: tuple[Entry, ...] = (*folder.folders.values(), *folder.files.values())
@@ -166,8 +181,13 @@ class FileTreeModel:
                 mi = child.mi
             if URGENCY[child.status] > URGENCY[status]:
                 status = child.status
+            if child.commits > commits:
+                commits = child.commits
+            if child.hotspot > hotspot:
+                hotspot = child.hotspot
         folder.count, folder.score, folder.rank = count, score, RANKS[worst]
         folder.cc, folder.mi, folder.status = cc, mi, status
+        folder.commits, folder.hotspot = commits, hotspot
 
     def rows(self, sort: str = "score", text: str = "") -> list[Row]:
         """The visible rows: sorted, filtered (case-insensitive substring of the path).
@@ -186,6 +206,13 @@ class FileTreeModel:
         else:
             self._walk(self.root, 0, sort, rows)
         return rows
+
+    @property
+    def has_churn(self) -> bool:
+        """Some file changed in the churn window (outside git, none did)."""
+        if self._stale:
+            self.aggregate()  # stays stale: rows() still has to re-sort
+        return self.root.commits > 0
 
     @property
     def stale(self) -> bool:
