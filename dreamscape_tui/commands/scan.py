@@ -16,7 +16,8 @@ from pathlib import Path
 from dreamscape_tui.commands.common import config_for, project_root, warn
 from dreamscape_tui.core.config import with_scanner_flags
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
-from dreamscape_tui.core.store import Store, StoreError
+from dreamscape_tui.core.store import STATE_DIR, Store, StoreError
+from dreamscape_tui.core.trends import HISTORY_FILE, record_scan
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="re-analyse every file")
     parser.add_argument("--jobs", type=int, metavar="N",
                         help="analysis processes (0 = one per core)")
+    parser.add_argument("--since", metavar="REF",
+                        help="report per-file deltas against a git ref, or 'last' (the "
+                             "previous recorded scan)")
+    parser.add_argument("--fail-on-worse", action="store_true",
+                        help="with --since: exit 3 if a file got worse")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,10 +46,20 @@ def run(args: argparse.Namespace) -> int:
         no_cache=args.no_cache,
         jobs=args.jobs,
     )
+    since = None
+    if args.since is not None or args.fail_on_worse:  # git and the history: only then
+        from dreamscape_tui.core.baseline import prepare
+
+        since = prepare(root, args.since, args.fail_on_worse, config.scanner, root / STATE_DIR)
     store = open_cache(root) if config.scanner.cache else None
     claim = CacheClaim(root, store)
     try:
         report = ProjectScanner(root, config.scanner, store, claim_store=claim).scan()
+        if store is not None:  # the trend history, under the same lock (core/trends.py)
+            cache = store
+            record_scan(cache.path.parent / HISTORY_FILE, report,
+                        config.scanner.history_scans,
+                        writable=lambda: not cache.read_only or claim())
     finally:
         if store is not None:
             store.close()  # the scanner wrote the cache already (if it changed)
@@ -55,13 +71,23 @@ def run(args: argparse.Namespace) -> int:
              f"project's lock)")
     for line in report.warnings:  # churn could not be counted (core/churn.py), and why
         warn(line)
+    comparison = since.compare(report) if since is not None else None
     if args.json:
         # json.dumps uses the C encoder; json.dump to a stream would not (3x slower). The
         # report is a fresh tree: no need to check it for cycles (10 % of the encoding).
-        text = json.dumps(report.to_json(), ensure_ascii=False, check_circular=False)
+        data = report.to_json()
+        if comparison is not None:
+            data["since"] = comparison.to_json()
+        text = json.dumps(data, ensure_ascii=False, check_circular=False)
         sys.stdout.write(text + "\n")
     else:
         print_table(report)
+        if comparison is not None:
+            sys.stdout.write(comparison.table())
+    if comparison is not None and args.fail_on_worse and comparison.worse:
+        sys.stdout.flush()
+        print(f"dreamscape: {comparison.verdict()}", file=sys.stderr)
+        return 3  # needs attention: a file got worse
     return 0
 
 

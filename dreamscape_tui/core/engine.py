@@ -38,6 +38,7 @@ from dreamscape_tui.core.recheck import (
 from dreamscape_tui.core.registry import ModelRegistry, PromptSession
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
 from dreamscape_tui.core.store import Store
+from dreamscape_tui.core.trends import HISTORY_FILE, TrendKeeper
 from dreamscape_tui.core.validate import Workspace
 from dreamscape_tui.core.watch import ProjectWatcher
 
@@ -83,6 +84,10 @@ class AutomationEngine:
         self._pool: Any = None
         self.metrics: dict[str, FileMetrics] = {}
         self.check_report = CheckReport()
+        # per-file trends, beside the scan cache: written after each scan (core/trends.py)
+        self.trends = TrendKeeper(self.store.path.parent / HISTORY_FILE,
+                                  config.scanner.history_scans, read_only=read_only,
+                                  enabled=config.scanner.cache)
 
     def emit(self, event: Event) -> None:
         self.sink(event)
@@ -105,6 +110,8 @@ class AutomationEngine:
             self.emit(event)
             report.add(event)
         self.metrics = {f.path: f.metrics for f in report.files}
+        for trend_event in self.trends.after_scan(report):  # TrendsUpdated (and warnings)
+            self.emit(trend_event)
         return report
 
     def check(self, files: list[str]) -> CheckReport:
@@ -336,6 +343,7 @@ class AutomationEngine:
         self.shutdown()
         self.store.close()
         self.heals.close()
+        self.trends.close()
         if self._tmp is not None:
             self._tmp.cleanup()
 

@@ -16,6 +16,7 @@ from dreamscape_tui.core.metrics import FileMetrics
 if TYPE_CHECKING:  # annotations only: `scan` never imports the heal loop's modules
     from dreamscape_tui.core.budget import RunSpend, Spend
     from dreamscape_tui.core.healtypes import HealId, HealItem, HealState
+    from dreamscape_tui.core.trends import TrendHistory
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +149,14 @@ class HealSpend:
     exhausted: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class TrendsUpdated:
+    """After a scan: the recorded scans of the trend history (``core/trends.py``), an
+    immutable window the UI asks one file's sparkline data of."""
+
+    history: TrendHistory
+
+
 Event = (ScanStarted | FileScanned | ScanFinished | ChecksFinished | SessionState | HealChanged
-         | EngineLog | HealSpend)
+         | EngineLog | HealSpend | TrendsUpdated)
 EventSink = Callable[[Event], None]

@@ -1,0 +1,637 @@
+"""Trends: a bounded history of every file's key metrics, one record per scan that
+changed them, and the comparison of two states (``scan --since``).
+
+What is kept. Per file four numbers, ``Values = (cc_max, mi, sloc, score)`` with MI
+rounded to 2 decimals and the score to 4 (its own precision). The score here is the
+*static* risk score, ``scanner.risk_score(metrics)`` of the code alone: the scan's own
+score also weighs git churn and failure history, which change while the file does not
+(the churn window slides every day), so they would fill the history with records no
+edit caused, make a CI ratchet fail on commit activity, and could not be compared with
+files analysed at a git ref. A scan's *state* is the mapping path -> values of every
+analysed file (skipped files are absent).
+
+Where. ``.dreamscape/history.jsonl``, beside the scan cache but not inside it: the
+cache (``scan.json``) is parsed whole on every warm scan, and a history of 50 scans
+would make that parse slower for nothing; the history is an append-only JSON-lines
+file (``journal.AppendLog``: fsynced appends, torn-tail repair, corruption set
+aside, atomic compaction), read whole only when someone needs it.
+
+Compact. A record holds only the files whose values changed since the previous
+record (``null``: gone or no longer analysable), plus its scan number, wall-clock time
+(seconds), HEAD commit (if the project is in a git repository) and the scan's digest:
+a hash of every analysed file's path, cc_max, MI, sloc and lloc (what the values are
+computed from). The first record of the file is ``full``: the whole state. A scan whose
+state equals the last record's appends nothing, so "scans" below means *recorded*
+scans, each one different from the one before: rescans, watch passes and TUI starts
+of an unchanged project neither cost a write nor push real changes out of the window.
+
+Bounded. ``[scanner] history_scans`` (N, default 50) recorded scans are kept: readers
+fold everything older into the first kept scan's state. The file is compacted (the
+first kept scan rewritten as a full record, then the N - 1 after it) once it holds
+2N records, so a compaction's cost is shared by N appends.
+
+Fast when nothing changed. The digest is the last key of every line, so
+``TrendLog.tail_digest`` reads the file's last 200 bytes; a warm scan compares it with
+its own digest (a sort and one hash of a tuple per file: 0.5 ms for Django's 885
+files) and, equal, neither reads the rest of the file, nor computes the values, nor
+writes. Nothing is imported on that path.
+
+Who writes. Only a process that may write the scan cache: the engine that holds the
+project lock (TUI, ``heal --headless``; ``TrendKeeper``), and ``dreamscape scan`` once
+it has claimed the lock (``record_scan``). A read-only engine, a scan beside a held
+lock, ``--no-cache`` (``[scanner] cache = false``) and cancelled scans write nothing;
+a dry run writes into its own temporary store.
+
+Worse (``compare``). A file present in both states got worse when its cc_max rose (by
+any amount: complexity is an integer), its MI fell by more than ``MI_EPSILON`` (1.0)
+or its score rose by more than ``SCORE_EPSILON`` (0.01, a hundredth of the 0..1 risk
+scale; it moves with cc_max, MI and, on a log scale, size). A file analysable before
+and unanalysable now (a syntax error, too large) got worse too ("unanalysable"). New
+and removed files are listed but are never worse.
+"""
+
+from __future__ import annotations
+
+import marshal
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from operator import attrgetter
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from dreamscape_tui.core.errors import UserError
+from dreamscape_tui.core.events import EngineLog, Event, FileResult, TrendsUpdated
+from dreamscape_tui.core.scanner import risk_score
+
+if TYPE_CHECKING:
+    from dreamscape_tui.core.journal import AppendLog
+    from dreamscape_tui.core.scanner import ScanReport
+
+__all__ = [
+    "HISTORY_FILE",
+    "MI_EPSILON",
+    "SCORE_EPSILON",
+    "FileDelta",
+    "FileTrend",
+    "ScanMark",
+    "SinceReport",
+    "TrendHistory",
+    "TrendKeeper",
+    "TrendLog",
+    "TrendPoint",
+    "compare",
+    "record_scan",
+    "scan_digest",
+    "state_of",
+]
+
+HISTORY_FILE = "history.jsonl"
+FORMAT = 1
+MI_EPSILON = 1.0
+SCORE_EPSILON = 0.01
+METRICS = ("cc_max", "mi", "sloc", "score")
+
+Values = tuple[int, float, int, float]  # cc_max, mi (2 dp), sloc, score (4 dp)
+State = Mapping[str, Values]
+Change = Mapping[str, Values | None]  # None: the file left the state
+
+_TAIL_BYTES = 200
+_TAIL_DIGEST = re.compile(rb'"digest":"([0-9a-f]{1,64})"\}\s*$')
+
+
+def values_of(result: FileResult) -> Values:
+    """A file's trend values; the score is the static one (see the module docs)."""
+    m = result.metrics
+    return (m.cc_max, round(m.mi, 2), m.sloc, risk_score(m))
+
+
+def state_of(files: Iterable[FileResult]) -> dict[str, Values]:
+    """A scan's state: each analysed file's values."""
+    return {f.path: values_of(f) for f in files}
+
+
+_PATH, _METRICS = attrgetter("path"), attrgetter("metrics")
+_RAW = attrgetter("cc_max", "mi", "sloc", "lloc")  # what Values are computed from
+
+
+def scan_digest(files: Sequence[FileResult]) -> str:
+    """A digest of what a scan's state is made of: equal digests, equal states (the
+    order of ``files`` does not matter)."""
+    from hashlib import blake2b
+
+    rows = list(zip(map(_PATH, files), map(_RAW, map(_METRICS, files)), strict=True))
+    rows.sort()
+    return blake2b(marshal.dumps(rows), digest_size=12).hexdigest()
+
+
+# -- what the history holds ------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ScanMark:
+    """One recorded scan: its number (1, 2, ...), when (epoch seconds), HEAD and the
+    digest of its whole state."""
+
+    id: int
+    time: int
+    head: str | None
+    digest: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """A file's values at one recorded scan."""
+
+    scan: int
+    cc_max: int
+    mi: float
+    sloc: int
+    score: float
+
+    @property
+    def values(self) -> Values:
+        return (self.cc_max, self.mi, self.sloc, self.score)
+
+
+@dataclass(frozen=True, slots=True)
+class FileTrend:
+    """One file over the recorded scans it was in, oldest first.
+
+    ``scans`` is how many scans the history holds (the file may be in fewer).
+    ``delta`` is the change since the previous recorded scan (None if the file was
+    not in it); ``last_change`` the newest pair of consecutive points that differ.
+    """
+
+    path: str
+    points: tuple[TrendPoint, ...]
+    scans: int
+
+    @property
+    def latest(self) -> TrendPoint | None:
+        return self.points[-1] if self.points else None
+
+    def delta(self) -> dict[str, int | float] | None:
+        if len(self.points) < 2 or self.points[-2].scan != self.points[-1].scan - 1:
+            return None
+        return _delta(self.points[-2].values, self.points[-1].values)
+
+    def last_change(self) -> tuple[TrendPoint, TrendPoint] | None:
+        for i in range(len(self.points) - 1, 0, -1):
+            older, newer = self.points[i - 1], self.points[i]
+            if older.values != newer.values:
+                return older, newer
+        return None
+
+
+@dataclass(frozen=True)
+class TrendHistory:
+    """The recorded scans in the window, oldest first: the first one's whole state
+    (``base``) and each later one's changes. Immutable: a new scan makes a new one, so
+    it crosses threads safely (the engine sends it in ``TrendsUpdated``)."""
+
+    marks: tuple[ScanMark, ...] = ()
+    base: State = field(default_factory=lambda: MappingProxyType({}))
+    changes: tuple[Change, ...] = ()
+
+    @classmethod
+    def from_records(cls, records: Sequence[Mapping[str, Any]], limit: int) -> TrendHistory:
+        """Fold history records (as stored) into the window of the last ``limit`` scans.
+
+        A malformed record (or one of another format) ends the history: the records
+        before it are kept.
+        """
+        return _read_records(records, limit)[0]
+
+    def __len__(self) -> int:
+        return len(self.marks)
+
+    @property
+    def latest(self) -> ScanMark | None:
+        return self.marks[-1] if self.marks else None
+
+    @property
+    def digest(self) -> str:
+        """The latest scan's digest ("" without scans)."""
+        return self.marks[-1].digest if self.marks else ""
+
+    def state(self, index: int = -1) -> dict[str, Values]:
+        """The whole state at one recorded scan (by position; -1: the latest)."""
+        if not self.marks:
+            return {}
+        stop = index % len(self.marks)
+        state = dict(self.base)
+        for change in self.changes[:stop]:
+            _fold(state, change)
+        return state
+
+    def trend(self, path: str) -> FileTrend:
+        """One file's points, one per recorded scan it was analysed in."""
+        points: list[TrendPoint] = []
+        value = self.base.get(path)
+        for i, mark in enumerate(self.marks):
+            if i:
+                change = self.changes[i - 1]
+                if path in change:
+                    value = change[path]
+            if value is not None:
+                points.append(TrendPoint(mark.id, *value))
+        return FileTrend(path, tuple(points), len(self.marks))
+
+    def appended(self, mark: ScanMark, change: Change, limit: int) -> TrendHistory:
+        """This history with one more scan, the oldest folded away past ``limit``."""
+        marks = [*self.marks, mark]
+        if not self.marks:
+            base = {p: v for p, v in change.items() if v is not None}
+            return TrendHistory((mark,), MappingProxyType(base), ())
+        changes = [*self.changes, change]
+        base_map: State = self.base
+        while len(marks) > limit:
+            folded = dict(base_map)
+            _fold(folded, changes.pop(0))
+            base_map = MappingProxyType(folded)
+            marks.pop(0)
+        return TrendHistory(tuple(marks), base_map, tuple(changes))
+
+    def records(self) -> list[dict[str, Any]]:
+        """The window as records to store: the first one full, then the changes."""
+        if not self.marks:
+            return []
+        out = [_record(self.marks[0], self.base, full=True)]
+        out += [_record(mark, change)
+                for mark, change in zip(self.marks[1:], self.changes, strict=True)]
+        return out
+
+
+def _read_records(records: Sequence[Mapping[str, Any]],
+                  limit: int) -> tuple[TrendHistory, int]:
+    """``TrendHistory.from_records``, and how many records it could read."""
+    marks: list[ScanMark] = []
+    changes: list[dict[str, Values | None]] = []
+    used = 0
+    for record in records:
+        parsed = _parse_record(record)
+        if parsed is None:
+            break
+        used += 1
+        mark, files, full = parsed
+        if full:
+            marks.clear()
+            changes.clear()
+        marks.append(mark)
+        changes.append(files)
+    if not marks:
+        return TrendHistory(), used
+    start = max(0, len(marks) - limit)
+    base: dict[str, Values] = {}
+    for change in changes[:start + 1]:
+        _fold(base, change)
+    history = TrendHistory(tuple(marks[start:]), MappingProxyType(base),
+                           tuple(MappingProxyType(c) for c in changes[start + 1:]))
+    return history, used
+
+
+def _fold(state: dict[str, Values], change: Change) -> None:
+    for path, value in change.items():
+        if value is None:
+            state.pop(path, None)
+        else:
+            state[path] = value
+
+
+def _values(raw: Any) -> Values:
+    if (type(raw) is not list or len(raw) != 4 or type(raw[0]) is not int
+            or type(raw[2]) is not int or not isinstance(raw[1], int | float)
+            or not isinstance(raw[3], int | float)):
+        raise ValueError("bad values")
+    return (raw[0], float(raw[1]), raw[2], float(raw[3]))
+
+
+def _parse_record(record: Mapping[str, Any]) -> tuple[ScanMark, dict[str, Values | None],
+                                                        bool] | None:
+    try:
+        if record.get("v") != FORMAT:
+            return None
+        files = record["files"]
+        if not isinstance(files, dict):
+            return None
+        change = {str(p): None if v is None else _values(v) for p, v in files.items()}
+        head, digest = record.get("head"), record.get("digest")
+        mark = ScanMark(int(record["scan"]), int(record["time"]),
+                        head if isinstance(head, str) else None,
+                        digest if isinstance(digest, str) else "")
+        return mark, change, bool(record.get("full"))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _record(mark: ScanMark, files: Mapping[str, Values | None], *,
+            full: bool = False) -> dict[str, Any]:
+    """A record as stored; the digest is its last key (``TrendLog.tail_digest``)."""
+    record: dict[str, Any] = {"v": FORMAT, "scan": mark.id, "time": mark.time,
+                              "head": mark.head}
+    if full:
+        record["full"] = True
+    record["files"] = {p: None if v is None else list(v) for p, v in sorted(files.items())}
+    record["digest"] = mark.digest
+    return record
+
+
+# -- the file ----------------------------------------------------------------------------------
+class TrendLog:
+    """``.dreamscape/history.jsonl``: load it, or add one scan's state to it."""
+
+    def __init__(self, path: Path, limit: int, *, read_only: bool = False) -> None:
+        self.path = path
+        self.limit = max(1, limit)
+        self.read_only = read_only
+        self._log: AppendLog | None = None
+        self._history: TrendHistory | None = None
+        self._unread = False  # the file holds records this version cannot read
+
+    @classmethod
+    def beside(cls, store_path: Path, limit: int, **kwargs: Any) -> TrendLog:
+        """The history next to a scan cache file (``.dreamscape/scan.json``)."""
+        return cls(store_path.parent / HISTORY_FILE, limit, **kwargs)
+
+    @property
+    def recovered_to(self) -> Path | None:
+        """Where a corrupt history was moved when it was loaded, if it was."""
+        return self._log.recovered_to if self._log is not None else None
+
+    def tail_digest(self) -> str | None:
+        """The latest record's state digest, from the file's last bytes (None: none)."""
+        try:
+            with open(self.path, "rb") as fh:
+                size = fh.seek(0, 2)
+                fh.seek(max(0, size - _TAIL_BYTES))
+                tail = fh.read()
+        except OSError:
+            return None
+        found = _TAIL_DIGEST.search(tail)
+        return found.group(1).decode("ascii") if found else None
+
+    def load(self) -> TrendHistory:
+        """Read the whole file once (later calls return what this log holds)."""
+        if self._history is None:
+            from dreamscape_tui.core.journal import AppendLog  # not on a warm scan's path
+
+            self._log = AppendLog(self.path, read_only=self.read_only)
+            records = self._log.replay()
+            self._history, used = _read_records(records, self.limit)
+            self._unread = used < len(records)
+        return self._history
+
+    def record(self, files: Sequence[FileResult], *, when: float,
+               head: Callable[[], str | None], digest: str | None = None) -> bool:
+        """Add the scan of ``files`` as the next one unless its state equals the
+        latest; whether it did. ``head`` is called only when a record is written (it
+        may run git). ``digest``: ``scan_digest(files)``, if the caller has it.
+        """
+        digest = digest or scan_digest(files)
+        history = self.load()
+        if history.marks and history.digest == digest:
+            return False
+        state = state_of(files)
+        previous = history.state()
+        change: dict[str, Values | None] = {p: v for p, v in state.items()
+                                            if previous.get(p) != v}
+        change.update((p, None) for p in previous if p not in state)
+        assert self._log is not None
+        if history.marks and not change:
+            # the same values from other raw numbers (an MI change below the rounding):
+            # keep the new digest, or every later scan would read the whole file again
+            latest = replace(history.marks[-1], digest=digest)
+            self._history = TrendHistory((*history.marks[:-1], latest), history.base,
+                                         history.changes)
+            self._log.rewrite(self._history.records())
+            return False
+        number = history.latest.id + 1 if history.latest else 1
+        mark = ScanMark(number, int(when), head(), digest)
+        self._history = history.appended(mark, change, self.limit)
+        if self._log.appended >= 2 * self.limit or self._unread:
+            self._log.rewrite(self._history.records())  # compact (or replace the unreadable)
+            self._unread = False
+        else:
+            self._log.append(_record(mark, change, full=not history.marks))
+        return True
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+
+
+def git_head(root: Path) -> str | None:
+    """The commit HEAD names in ``root``'s git repository; None without one (or git)."""
+    import subprocess
+
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=root,
+                              capture_output=True, text=True, timeout=10,
+                              env=_git_env())
+    except (OSError, subprocess.SubprocessError):
+        return None
+    head = proc.stdout.strip()
+    return head if proc.returncode == 0 and head else None
+
+
+def _git_env() -> dict[str, str]:
+    import os
+
+    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+
+
+# -- writing after a scan ----------------------------------------------------------------------
+def record_scan(history_path: Path, report: ScanReport, limit: int, *,
+                writable: Callable[[], bool], clock: Callable[[], float] = time.time,
+                head: Callable[[], str | None] | None = None) -> bool:
+    """After ``dreamscape scan``: add its state to the history; whether it wrote.
+
+    Nothing when the scan was cancelled, when the state equals the latest record's (the
+    file's last bytes say so) or when ``writable()`` (taking the project lock) refuses.
+    """
+    if report.stats is None or report.stats.cancelled:
+        return False
+    digest = scan_digest(report.files)
+    log = TrendLog(history_path, limit)
+    if log.tail_digest() == digest or not writable():
+        return False
+    try:
+        return log.record(report.files, when=clock(), digest=digest,
+                          head=head or (lambda: git_head(report.root)))
+    finally:
+        log.close()
+
+
+class TrendKeeper:
+    """The engine's history: loaded on its first scan, kept in memory after.
+
+    ``after_scan`` records the scan (unless read-only, disabled or cancelled) and
+    returns the events to send: ``TrendsUpdated`` with the whole window (the UI folds
+    one file's trend from it when asked), preceded by a warning if the file could not
+    be written. A read-only keeper re-reads the file every time: the lock holder
+    writes it.
+    """
+
+    def __init__(self, path: Path, limit: int, *, read_only: bool = False,
+                 enabled: bool = True, clock: Callable[[], float] = time.time,
+                 head: Callable[[Path], str | None] = git_head) -> None:
+        self.path, self.limit = path, limit
+        self.read_only, self.enabled = read_only, enabled
+        self.clock, self.head = clock, head
+        self._log: TrendLog | None = None
+
+    def after_scan(self, report: ScanReport) -> list[Event]:
+        if not self.enabled:
+            return []
+        events: list[Event] = []
+        try:
+            if self.read_only:
+                log = TrendLog(self.path, self.limit, read_only=True)
+                history = log.load()
+            else:
+                log = self._log = self._log or TrendLog(self.path, self.limit)
+                if report.stats is not None and not report.stats.cancelled:
+                    log.record(report.files, when=self.clock(),
+                               head=lambda: self.head(report.root))
+                history = log.load()
+                if log.recovered_to is not None:
+                    events.append(EngineLog(f"{self.path} was corrupt; moved to "
+                                            f"{log.recovered_to}", "warning"))
+        except (OSError, UserError) as exc:  # a full disk must not stop the engine
+            return [EngineLog(f"trend history not updated: {exc}", "warning")]
+        return [*events, TrendsUpdated(history)]
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+
+
+# -- comparing two states (scan --since) ---------------------------------------------------------
+def _delta(before: Values, after: Values) -> dict[str, int | float]:
+    return {"cc_max": after[0] - before[0], "mi": round(after[1] - before[1], 2),
+            "sloc": after[2] - before[2], "score": round(after[3] - before[3], 4)}
+
+
+def _as_dict(values: Values | None) -> dict[str, int | float] | None:
+    return None if values is None else dict(zip(METRICS, values, strict=True))
+
+
+def worse_in(before: Values, after: Values) -> list[str]:
+    """The metrics in which ``after`` is worse than ``before`` (see the module docs)."""
+    worse = []
+    if after[0] > before[0]:
+        worse.append("cc_max")
+    if before[1] - after[1] > MI_EPSILON:
+        worse.append("mi")
+    if after[3] - before[3] > SCORE_EPSILON:
+        worse.append("score")
+    return worse
+
+
+@dataclass(frozen=True, slots=True)
+class FileDelta:
+    """One file that differs between the two states."""
+
+    path: str
+    before: Values | None
+    after: Values | None
+    worse: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        if self.before is None:
+            return "added"
+        if self.after is None:
+            return "unanalysable" if self.worse else "removed"
+        return "changed"
+
+    def to_json(self) -> dict[str, Any]:
+        delta = (_delta(self.before, self.after)
+                 if self.before is not None and self.after is not None else None)
+        return {"path": self.path, "status": self.status, "before": _as_dict(self.before),
+                "after": _as_dict(self.after), "delta": delta, "worse": list(self.worse)}
+
+    def describe(self) -> str:
+        """``a.py (cc_max 4→9, MI 70.10→60.00)`` for the one-line verdict."""
+        if self.before is None or self.after is None:
+            return f"{self.path} ({self.status})"
+        names = {"cc_max": (0, "cc_max", "d"), "mi": (1, "MI", ".2f"),
+                 "score": (3, "score", ".4f")}
+        parts = [f"{label} {self.before[i]:{fmt}}→{self.after[i]:{fmt}}"
+                 for name in self.worse for i, label, fmt in [names[name]]]
+        return f"{self.path} ({', '.join(parts)})"
+
+
+def compare(before: State, after: State, unanalysable: Iterable[str] = ()) -> list[FileDelta]:
+    """Every file whose values differ between two states, by path.
+
+    ``unanalysable``: files the later scan found but could not analyse; one that was
+    analysed before counts as worse.
+    """
+    broken = set(unanalysable)
+    out = []
+    for path in sorted(before.keys() | after.keys()):
+        old, new = before.get(path), after.get(path)
+        if old == new:
+            continue
+        if old is not None and new is not None:
+            worse = tuple(worse_in(old, new))
+        else:
+            worse = ("unanalysable",) if new is None and path in broken else ()
+        out.append(FileDelta(path, old, new, worse))
+    return out
+
+
+@dataclass(frozen=True)
+class SinceReport:
+    """``scan --since REF``: what changed against REF and which files got worse.
+
+    ``source`` is "history" (REF ``last``: the latest recorded scan, ``scan`` its
+    number) or "git" (the files at ``commit``, analysed now).
+    """
+
+    ref: str
+    source: str
+    files: list[FileDelta]
+    commit: str | None = None
+    scan: int | None = None
+    time: int | None = None
+
+    @property
+    def worse(self) -> list[FileDelta]:
+        return [f for f in self.files if f.worse]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ref": self.ref, "source": self.source, "commit": self.commit,
+                "scan": self.scan, "time": self.time,
+                "files": [f.to_json() for f in self.files],
+                "worse": [f.path for f in self.worse]}
+
+    def verdict(self) -> str:
+        """One line naming the files that got worse (``--fail-on-worse``)."""
+        worse = self.worse
+        shown = "; ".join(f.describe() for f in worse[:5])
+        more = f"; and {len(worse) - 5} more" if len(worse) > 5 else ""
+        plural = "s" if len(worse) != 1 else ""
+        return f"{len(worse)} file{plural} got worse since {self.ref}: {shown}{more}"
+
+    def table(self) -> str:
+        """The short delta table ``scan --since`` prints for people."""
+        against = (f"commit {self.commit[:12]}" if self.commit
+                   else f"scan {self.scan}" if self.scan is not None else self.ref)
+        worse = len(self.worse)
+        lines = [f"\nsince {self.ref} ({against}): {len(self.files)} files changed, "
+                 f"{worse} worse"]
+        if self.files:
+            lines.append(f"{'Δcc_max':>8} {'ΔMI':>8} {'Δsloc':>7} {'Δscore':>8}  path")
+        for f in self.files:
+            if f.before is None or f.after is None:
+                lines.append(f"{f.status:>8} {'':>8} {'':>7} {'':>8}  {f.path}"
+                             + ("  worse: unanalysable" if f.worse else ""))
+                continue
+            d = _delta(f.before, f.after)
+            mark = f"  worse: {', '.join(f.worse)}" if f.worse else ""
+            lines.append(f"{d['cc_max']:>+8d} {d['mi']:>+8.2f} {d['sloc']:>+7d} "
+                         f"{d['score']:>+8.4f}  {f.path}{mark}")
+        return "\n".join(lines) + "\n"
