@@ -34,7 +34,14 @@ from textual.worker import Worker, WorkerState
 
 from dreamscape_tui.core.config import Config
 from dreamscape_tui.core.engine import AutomationEngine, SessionFactory
-from dreamscape_tui.core.events import ChecksFinished, EngineLog, Event, HealChanged, ScanFinished
+from dreamscape_tui.core.events import (
+    ChecksFinished,
+    EngineLog,
+    Event,
+    HealChanged,
+    ScanFinished,
+    TrendsUpdated,
+)
 from dreamscape_tui.core.healtypes import HealId, HealState
 from dreamscape_tui.core.scanner import start_analysis_processes
 from dreamscape_tui.core.store import Store
@@ -174,6 +181,10 @@ class DreamscapeApp(App[None]):
             self._update_status()
         if isinstance(event, HealChanged):
             self._tell_screens(event.id)
+        if isinstance(event, TrendsUpdated):  # an open file detail draws the new trend
+            for screen in self.screen_stack:
+                if isinstance(screen, DetailScreen):
+                    screen.reload()
 
     def _tell_screens(self, heal_id: HealId | None,
                       outcome: DecisionOutcome | None = None) -> None:

@@ -28,8 +28,10 @@ from dreamscape_tui.core.events import (
     ScanFinished,
     ScanStarted,
     SkippedFile,
+    TrendsUpdated,
 )
 from dreamscape_tui.core.healtypes import HealId, HealItem, HealState
+from dreamscape_tui.core.trends import FileTrend, TrendHistory
 from widgets.heal_style import file_marker
 
 
@@ -54,6 +56,7 @@ class ReadModel:
         self.items: dict[HealId, HealItem] = {}
         self.check_errors: tuple[str, ...] = ()  # checks that could not run, last pass
         self.spend: HealSpend | None = None  # the latest heal run's spend vs its budget
+        self.trends: TrendHistory | None = None  # the recorded scans (core/trends.py)
         self.phase = "starting"  # starting, scanning, checking, healing, idle, stopping
         self.scanned = False
         self.replaying = True
@@ -82,6 +85,8 @@ class ReadModel:
             self.replaying = False
         elif isinstance(event, HealSpend):
             self.spend = event
+        elif isinstance(event, TrendsUpdated):
+            self.trends = event.history
 
     def _heal_changed(self, item: HealItem) -> None:
         old = self.items.get(item.id)
@@ -125,6 +130,10 @@ class ReadModel:
     def history(self, path: str) -> list[HealItem]:
         """Every heal item of one file, stored or live, newest first."""
         return [self.items[i] for i in reversed(self._by_path.get(path, ()))]
+
+    def trend(self, path: str) -> FileTrend | None:
+        """One file's values over the recorded scans; None before any history came."""
+        return None if self.trends is None else self.trends.trend(path)
 
     def undoable(self, path: str) -> HealItem | None:
         """This file's latest heal whose fix is in the tree, with a backup to restore."""

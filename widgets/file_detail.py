@@ -1,8 +1,10 @@
-"""Everything known about one file: radon metrics, its functions, failures and heals.
+"""Everything known about one file: radon metrics, their trend, its functions, failures
+and heals.
 
-Metrics come from the last scan and the history from the heal items, newest first,
-with each attempt's model and outcome (both as the read model holds them), so a person
-can judge a file before undoing or re-healing it.
+Metrics come from the last scan, the trend from the recorded scans (``widgets/trend.py``)
+and the history from the heal items, newest first, with each attempt's model and
+outcome (all as the read model holds them), so a person can judge a file before undoing
+or re-healing it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from textual.widgets import DataTable, Static
 
 from dreamscape_tui.core.healtypes import HealItem
 from dreamscape_tui.core.metrics import FileMetrics
+from dreamscape_tui.core.trends import FileTrend
 from widgets.heal_style import state_style
+from widgets.trend import TrendView
 
 
 class FileDetail(VerticalScroll, can_focus=False):
@@ -22,14 +26,17 @@ class FileDetail(VerticalScroll, can_focus=False):
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-metrics")
+        yield TrendView(id="detail-trend")
         yield DataTable(id="detail-functions", cursor_type="row")
         yield Static(id="detail-history", classes="review-section")
 
     def show(self, path: str, metrics: FileMetrics | None, skipped: str,
-             history: list[HealItem]) -> None:
-        """Fill in ``path``; ``history`` is its heal items, newest first."""
+             history: list[HealItem], trend: FileTrend | None = None) -> None:
+        """Fill in ``path``; ``history`` is its heal items, newest first; ``trend`` its
+        values over the recorded scans (None: no history yet)."""
         self.border_title = path
         self.query_one("#detail-metrics", Static).update(self._metrics(metrics, skipped))
+        self.query_one(TrendView).show(trend)
         table: DataTable[str] = self.query_one("#detail-functions", DataTable)
         table.clear(columns=True)
         table.display = bool(metrics and metrics.functions)

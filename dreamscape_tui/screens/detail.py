@@ -1,9 +1,11 @@
-"""Per-file detail: functions with cc and rank, MI, raw counts, failure and heal history.
+"""Per-file detail: functions with cc and rank, MI, raw counts, the cc_max and MI trend
+over the recorded scans, failure and heal history.
 
 ``u`` here undoes this file's latest applied heal (the dashboard's ``u`` undoes the
 project's latest), ``e`` opens the file in $EDITOR. Everything shown comes from the
 read model it is given; the undo is a ``Decision`` message, and ``HealsChanged``
-tells the screen to draw again.
+tells the screen to draw again, as does a new trend history after a scan (the app
+calls ``reload``).
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ class DetailScreen(Screen[None]):
         metrics = result.metrics if isinstance(result, FileResult) else None
         skipped = "" if result is None or isinstance(result, FileResult) else result.reason
         self.query_one(FileDetail).show(self.path, metrics, skipped,
-                                        self.model.history(self.path))
+                                        self.model.history(self.path),
+                                        self.model.trend(self.path))
         self.refresh_bindings()
 
     def on_heals_changed(self, message: HealsChanged) -> None:
