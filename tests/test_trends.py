@@ -17,7 +17,7 @@ import pytest
 
 from dreamscape_tui.core.config import ScannerConfig, load_config
 from dreamscape_tui.core.engine import AutomationEngine
-from dreamscape_tui.core.events import Event, FileResult, TrendsUpdated
+from dreamscape_tui.core.events import EngineLog, Event, FileResult, TrendsUpdated
 from dreamscape_tui.core.lock import ProjectLock
 from dreamscape_tui.core.metrics import analyze_source
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport, risk_score
@@ -533,3 +533,35 @@ def test_store_beside_history_is_untouched(tmp_path: Path, cli: Cli) -> None:
     scan(cli, root)
     with Store.for_project(root, read_only=True) as store, store.tables() as db:
         assert set(db.tables()) <= {"scan_cache", "scan_dirs", "scan_churn"}
+
+
+def test_an_unwritable_history_warns_and_the_scan_goes_on(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", {"geo.py": SIMPLE})
+    (root / ".dreamscape" / HISTORY_FILE).mkdir(parents=True)  # a directory: cannot write
+    events: list[Event] = []
+    engine = AutomationEngine(root, load_config(root, None), sink=events.append)
+    try:
+        report = engine.scan()
+    finally:
+        engine.close()
+    assert [f.path for f in report.files] == ["geo.py"]
+    warnings = [e.text for e in events if isinstance(e, EngineLog) and e.level == "warning"]
+    assert len(warnings) == 1 and "trend history not updated" in warnings[0]
+    assert not any(isinstance(e, TrendsUpdated) for e in events)
+
+
+def test_same_values_from_new_raw_numbers_refresh_the_digest(tmp_path: Path) -> None:
+    path = tmp_path / HISTORY_FILE
+    first = result("geo.py", SIMPLE)
+    log = TrendLog(path, 5)
+    assert log.record([first], when=1, head=lambda: None)
+    # the same rounded values, another raw MI: no new scan, but the digest follows
+    m = first.metrics
+    nudged = FileResult("geo.py", type(m)(**{**{f: getattr(m, f) for f in m.__slots__},
+                                             "mi": m.mi + 0.001}), first.score, True)
+    assert state_of([nudged]) == state_of([first])
+    assert not log.record([nudged], when=2, head=lambda: None)
+    log.close()
+    stored = TrendLog(path, 5, read_only=True)
+    assert stored.tail_digest() == scan_digest([nudged])
+    assert [m.id for m in stored.load().marks] == [1]

@@ -402,18 +402,19 @@ class TrendLog:
             # the same values from other raw numbers (an MI change below the rounding):
             # keep the new digest, or every later scan would read the whole file again
             latest = replace(history.marks[-1], digest=digest)
-            self._history = TrendHistory((*history.marks[:-1], latest), history.base,
-                                         history.changes)
-            self._log.rewrite(self._history.records())
+            new = TrendHistory((*history.marks[:-1], latest), history.base, history.changes)
+            self._log.rewrite(new.records())
+            self._history = new
             return False
         number = history.latest.id + 1 if history.latest else 1
         mark = ScanMark(number, int(when), head(), digest)
-        self._history = history.appended(mark, change, self.limit)
+        new = history.appended(mark, change, self.limit)
         if self._log.appended >= 2 * self.limit or self._unread:
-            self._log.rewrite(self._history.records())  # compact (or replace the unreadable)
+            self._log.rewrite(new.records())  # compact (or replace the unreadable)
             self._unread = False
         else:
             self._log.append(_record(mark, change, full=not history.marks))
+        self._history = new  # written: a failed write is tried again by the next scan
         return True
 
     def close(self) -> None:
@@ -480,6 +481,7 @@ class TrendKeeper:
         self.read_only, self.enabled = read_only, enabled
         self.clock, self.head = clock, head
         self._log: TrendLog | None = None
+        self._warned = False
 
     def after_scan(self, report: ScanReport) -> list[Event]:
         if not self.enabled:
@@ -495,7 +497,8 @@ class TrendKeeper:
                     log.record(report.files, when=self.clock(),
                                head=lambda: self.head(report.root))
                 history = log.load()
-                if log.recovered_to is not None:
+                if log.recovered_to is not None and not self._warned:
+                    self._warned = True
                     events.append(EngineLog(f"{self.path} was corrupt; moved to "
                                             f"{log.recovered_to}", "warning"))
         except (OSError, UserError) as exc:  # a full disk must not stop the engine
