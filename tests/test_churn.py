@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -309,6 +310,19 @@ def test_warm_scan_with_the_same_head_starts_no_process(
     reopened = Store.for_project(repo, read_only=True)  # and from the file, too
     assert by_path(scan(repo, reopened)) == second
     assert spawned == []
+
+
+def test_warm_cli_scan_in_git_imports_no_process_machinery(repo: Path, cli: Cli) -> None:
+    assert cli("scan", "--json", str(repo)).code == 0  # fills the cache, churn included
+    heavy = ["subprocess"]  # (argparse imports shutil; the store imports tempfile to write)
+    code = ("import sys; from dreamscape_tui.cli import main; "
+            f"code = main(['scan', '--json', {str(repo)!r}]); "
+            f"print(code, [m for m in {heavy!r} if m in sys.modules], file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env=os.environ | {"PATH": ""})  # and no git to find
+    assert proc.stderr.strip() == "0 []"
+    hot = next(f for f in json.loads(proc.stdout)["files"] if f["path"] == "hot.py")
+    assert hot["churn"] == {"commits": 12, "lines": 12}
 
 
 def test_head_moved_reads_only_new_commits_and_equals_a_full_recompute(

@@ -29,8 +29,9 @@ Cost, since a warm scan must not pay it:
   that equals a full recompute. Anything else (history rewritten, another window, a
   cache that does not parse) is a full recompute;
 * a pass that needs git starts it before the scanner walks the tree, writing to a
-  temporary file, and reads it just before the first result is sent: git runs while
-  the tree is walked (no thread, so the scanner can still fork its workers).
+  temporary file, and reads it when the first result is to be sent: git runs while the
+  tree is walked and, in a cold scan, while the workers analyse the first files (no
+  thread, so the scanner can still fork its workers).
 
 Outside a git work tree, with ``churn_days = 0``, in an empty repository or a shallow
 clone (whose history is cut short: its first commit would count every line), churn is
@@ -41,25 +42,23 @@ in one warning. A detached HEAD is read like any other commit.
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from dreamscape_tui.core.store import Store, StoreError
+
+if TYPE_CHECKING:  # imported where git runs: a warm scan imports none of them
+    import subprocess
 
 CHURN_TABLE = "scan_churn"  # one document: the pass's key and its per-day counts
 CHURN_VERSION = 1
 DAY_S = 86_400
 GIT_TIMEOUT_S = 120.0
 PATHSPEC = "*.py"  # the scanner's candidates (walk.SOURCE_SUFFIX) at any depth
-_SHA = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
+_HEX = frozenset("0123456789abcdef")
 # Variables that would point git at another repository than the project's.
 _GIT_LOCATION_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
                      "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
@@ -71,21 +70,37 @@ Buckets = dict[str, dict[int, list[int]]]
 LogCommit = tuple[int, list[tuple[str, str | None, int]]]
 
 
-@dataclass(frozen=True, slots=True)
+# Plain classes, not dataclasses: every scan imports this module, and defining a
+# dataclass costs about a millisecond.
 class Churn:
     """One file's churn in the window."""
 
-    commits: int
-    lines: int
+    __slots__ = ("commits", "lines")
+
+    def __init__(self, commits: int, lines: int) -> None:
+        self.commits = commits
+        self.lines = lines
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Churn) and self.commits == other.commits
+                and self.lines == other.lines)
+
+    def __hash__(self) -> int:
+        return hash((self.commits, self.lines))
+
+    def __repr__(self) -> str:
+        return f"Churn(commits={self.commits}, lines={self.lines})"
 
 
-@dataclass(frozen=True, slots=True)
 class ChurnTable:
     """Every churned file of a pass; ``max_commits`` is the most commits of any scanned
     file (what ``hotspot`` normalises by)."""
 
-    files: Mapping[str, Churn] = field(default_factory=dict)
-    max_commits: int = 0
+    __slots__ = ("files", "max_commits")
+
+    def __init__(self, files: Mapping[str, Churn] | None = None, max_commits: int = 0) -> None:
+        self.files: Mapping[str, Churn] = files if files is not None else {}
+        self.max_commits = max_commits
 
     def hotspot(self, cc_max: int, commits: int) -> float:
         """Complexity x change frequency (CodeScene's hotspot): the worst function's
@@ -100,6 +115,11 @@ class ChurnTable:
 NO_CHURN = ChurnTable()
 
 
+def is_sha(text: str) -> bool:
+    """A full SHA-1 or SHA-256 object name."""
+    return len(text) in (40, 64) and _HEX.issuperset(text)
+
+
 def current_day() -> int:
     """Today, as days since the epoch (UTC): the window moves once a day."""
     return int(time.time() // DAY_S)
@@ -108,13 +128,13 @@ def current_day() -> int:
 # -- the repository --------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class Repo:
     """Where a work tree's git data is: ``gitdir`` holds HEAD, ``common`` the refs."""
 
-    top: Path
-    gitdir: Path
-    common: Path
+    __slots__ = ("common", "gitdir", "top")
+
+    def __init__(self, top: Path, gitdir: Path, common: Path) -> None:
+        self.top, self.gitdir, self.common = top, gitdir, common
 
 
 class _Unknown(Exception):
@@ -172,7 +192,7 @@ def read_head(repo: Repo) -> str | None:
         raise _Unknown from exc
     for _ in range(5):  # a symbolic ref may point at another (rare)
         if not text.startswith("ref:"):
-            if _SHA.fullmatch(text):
+            if is_sha(text):
                 return text
             raise _Unknown
         ref = text[4:].strip()
@@ -310,14 +330,15 @@ def _decode(saved: Any) -> Buckets | None:
 # -- one pass ----------------------------------------------------------------------------
 
 
-@dataclass
 class _Job:
-    """A ``git log`` running while the scanner walks; its output goes to a temp file."""
+    """A ``git log`` running while the scanner walks; its output goes to a temp file.
+    ``since``: the cached HEAD it continues from (None: a full recompute)."""
 
-    proc: subprocess.Popen[bytes]
-    out: IO[bytes]
-    err: IO[bytes]
-    since: str | None  # the cached HEAD it continues from (None: a full recompute)
+    __slots__ = ("err", "out", "proc", "since")
+
+    def __init__(self, proc: subprocess.Popen[bytes], out: IO[bytes], err: IO[bytes],
+                 since: str | None) -> None:
+        self.proc, self.out, self.err, self.since = proc, out, err, since
 
 
 class ChurnPass:
@@ -339,7 +360,7 @@ class ChurnPass:
         self.head: str | None = None
         self.buckets: Buckets = {}
         self._job: _Job | None = None
-        self._cached: dict[str, Any] | None = None
+        self._table: ChurnTable | None = None
         if days > 0:
             self._start()
 
@@ -408,6 +429,9 @@ class ChurnPass:
 
     def _run(self, args: list[str]) -> subprocess.CompletedProcess[bytes] | None:
         """A short git call; None (with a warning) when git cannot be run."""
+        import shutil
+        import subprocess
+
         if shutil.which("git") is None:
             self._warn("git is not installed")
             return None
@@ -424,15 +448,19 @@ class ChurnPass:
         if proc is None:
             return None
         sha = proc.stdout.decode("ascii", "replace").strip()
-        return sha if proc.returncode == 0 and _SHA.fullmatch(sha) else None
+        return sha if proc.returncode == 0 and is_sha(sha) else None
 
     def _is_ancestor(self, old: str, head: str) -> bool:
-        if not _SHA.fullmatch(old):
+        if not is_sha(old):
             return False
         proc = self._run([*_git_args(self.root), "merge-base", "--is-ancestor", old, head])
         return proc is not None and proc.returncode == 0
 
     def _spawn(self, since: str | None) -> None:
+        import shutil
+        import subprocess
+        import tempfile
+
         if shutil.which("git") is None:
             self._warn("git is not installed")
             return
@@ -459,11 +487,15 @@ class ChurnPass:
     def finish(self, paths: Iterable[str] = (),
                cancel: threading.Event | None = None) -> ChurnTable:
         """Wait for git (if it runs), fold its commits in, save, and return the table;
-        ``max_commits`` is taken over ``paths`` (the scanned files)."""
+        ``max_commits`` is taken over ``paths`` (the scanned files). Later calls return
+        the same table at once."""
+        if self._table is not None:
+            return self._table
         job, self._job = self._job, None
         if job is not None:
             self._collect(job, cancel)
         if not self.buckets:
+            self._table = NO_CHURN
             return NO_CHURN
         files = totals(self.buckets)
         most = 0
@@ -471,9 +503,12 @@ class ChurnPass:
             change = files.get(path)
             if change is not None and change.commits > most:
                 most = change.commits
-        return ChurnTable(files, most)
+        self._table = ChurnTable(files, most)
+        return self._table
 
     def _collect(self, job: _Job, cancel: threading.Event | None) -> None:
+        import subprocess
+
         deadline = time.monotonic() + GIT_TIMEOUT_S
         try:
             while True:

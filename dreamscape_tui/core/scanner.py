@@ -278,9 +278,7 @@ class ProjectScanner:
                     continue
             misses.append(entry)
         total = len(entries)
-        table = churn.finish([e.rel for e in entries], self.cancel)  # git ran meanwhile
-        for warning in churn.warnings:
-            yield EngineLog(warning, "warning")
+        paths = [e.rel for e in entries]
         yield ScanStarted(str(self.root), total, len(hits))
         counts = {"done": 0, "analyzed": 0, "cached": 0, "skipped": 0}
 
@@ -291,6 +289,9 @@ class ProjectScanner:
             else:
                 counts["analyzed"] += 1
                 counts["cached"] += result.cached
+                # the first result waits for git (it ran during the walk and, in a cold
+                # scan, beside the first batch's analysis); later ones reuse its table
+                table = churn.finish(paths, self.cancel)
                 if table is not NO_CHURN or self.failure_history:
                     result = _with_history(result, table, self.failure_history)
             return FileScanned(result, counts["done"], total)
@@ -317,6 +318,9 @@ class ProjectScanner:
         for gone in [p for p in cache if p not in seen and not (self.root / p).exists()]:
             del cache[gone]
             changed = True
+        churn.finish(paths, self.cancel)  # when no file was sent: reap git all the same
+        for warning in churn.warnings:
+            yield EngineLog(warning, "warning")
         if changed or (dirs is not None and dirs.changed) or churn.changed:
             self._save_cache(cache, dirs)
         yield ScanFinished(
