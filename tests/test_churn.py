@@ -377,6 +377,23 @@ def test_a_new_day_drops_what_left_the_window_without_git(
     assert saved["today"] == later
 
 
+def test_a_malformed_cache_or_another_window_is_recomputed(
+        repo: Path, spawned: list[list[str]]) -> None:
+    store = Store.for_project(repo)
+    scan(repo, store)
+    with store.tables() as db:
+        table = db.table(CHURN_TABLE)
+        doc = dict(table.all()[0])
+        table.truncate()
+        table.insert({**doc, "files": {"hot.py": [doc["today"], "x", 1]}})
+    spawned.clear()
+    assert by_path(scan(repo, store))["hot.py"].commits == 12
+    assert [c for c in spawned if "log" in c]
+    spawned.clear()
+    assert by_path(scan(repo, store, days=395))["old.py"].commits == 1  # another window
+    assert next(c for c in spawned if "log" in c)[-3] == "HEAD"
+
+
 def test_scan_without_cache_recomputes(repo: Path, spawned: list[list[str]]) -> None:
     for _ in range(2):
         ProjectScanner(repo, ScannerConfig(jobs=1, cache=False), Store.for_project(repo)).scan()

@@ -315,6 +315,24 @@ def _encode(buckets: Buckets) -> dict[str, list[int]]:
             for path, days in sorted(buckets.items())}
 
 
+def _flat_totals(saved: Any) -> dict[str, Churn] | None:
+    """The totals straight from the cached form (None if it is malformed)."""
+    if not isinstance(saved, dict):
+        return None
+    result: dict[str, Churn] = {}
+    for path, flat in saved.items():
+        if type(flat) is not list or len(flat) % 3:
+            return None
+        try:
+            commits, lines = sum(flat[1::3]), sum(flat[2::3])
+        except TypeError:
+            return None
+        if type(commits) is not int or type(lines) is not int:
+            return None
+        result[path] = Churn(commits, lines)
+    return result
+
+
 def _decode(saved: Any) -> Buckets | None:
     if not isinstance(saved, dict):
         return None
@@ -345,7 +363,9 @@ class ChurnPass:
     """One scan's churn: created before the walk (git starts then, if it must), and
     ``finish()``-ed before the first result. ``warnings`` says why churn is 0 where
     something went wrong (one line at most); ``changed`` says the cache was updated
-    (the scanner then writes its store); ``git_calls`` counts the processes started."""
+    (the scanner then writes its store); ``git_calls`` counts the processes started.
+    ``buckets`` holds the per-day counts wherever they changed (a warm pass with the
+    cache's HEAD and day reads only the totals)."""
 
     def __init__(self, root: Path, days: int, store: Store | None, *,
                  today: int | None = None) -> None:
@@ -361,6 +381,7 @@ class ChurnPass:
         self.buckets: Buckets = {}
         self._job: _Job | None = None
         self._table: ChurnTable | None = None
+        self._totals: dict[str, Churn] | None = None  # read whole from the cache
         if days > 0:
             self._start()
 
@@ -382,6 +403,10 @@ class ChurnPass:
         self.head = head
         cached = self._load()
         if cached is not None and cached["days"] == self.days and cached["today"] <= self.today:
+            if cached["head"] == head and cached["today"] == self.today:
+                self._totals = _flat_totals(cached["files"])  # the warm scan: no decoding
+                if self._totals is not None:
+                    return
             buckets = _decode(cached["files"])
             if buckets is not None:
                 if cached["head"] == head:  # no git call: at most a new day
@@ -494,10 +519,10 @@ class ChurnPass:
         job, self._job = self._job, None
         if job is not None:
             self._collect(job, cancel)
-        if not self.buckets:
+        files = self._totals if self._totals is not None else totals(self.buckets)
+        if not files:
             self._table = NO_CHURN
             return NO_CHURN
-        files = totals(self.buckets)
         most = 0
         for path in paths:
             change = files.get(path)
