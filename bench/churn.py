@@ -146,6 +146,17 @@ def recording_git(directory: Path, log: Path) -> dict[str, str]:
     return {**ENV, "PATH": f"{directory}{os.pathsep}{ENV.get('PATH', '')}"}
 
 
+def subcommand(line: str) -> str:
+    """``git -C DIR -c K=V log ... A..B`` -> ``log A..B`` (a recorded call, for people)."""
+    tokens = line.split()
+    index = 0
+    while index < len(tokens) and tokens[index] in ("-C", "-c"):
+        index += 2
+    rest = tokens[index:]
+    revs = [t for t in rest if ".." in t and not t.startswith("-")]
+    return " ".join(rest[:1] + revs)
+
+
 def overhead(with_: float, without: float) -> float:
     return with_ / without - 1.0
 
@@ -230,8 +241,7 @@ def main() -> None:
         moved = subprocess.run([dreamscape, "scan", *on, "--json", str(with_churn)],
                                env=recorded, capture_output=True, check=True, text=True)
         moved_s = time.perf_counter() - started
-        moved_calls = [" ".join(a for a in line.split() if a in ("log", "merge-base")
-                                or ".." in a) for line in calls.read_text().splitlines()]
+        moved_calls = [subcommand(line) for line in calls.read_text().splitlines()]
         init = next(f for f in json.loads(moved.stdout)["files"] if f["path"] == "__init__.py")
 
     files = json.loads(cold_out)["files"]
