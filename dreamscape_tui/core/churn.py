@@ -361,7 +361,7 @@ class _Job:
 
 class ChurnPass:
     """One scan's churn: created before the walk (git starts then, if it must), and
-    ``finish()``-ed before the first result. ``warnings`` says why churn is 0 where
+    ``finish()``-ed when the first result is sent. ``warnings`` says why churn is 0 where
     something went wrong (one line at most); ``changed`` says the cache was updated
     (the scanner then writes its store); ``git_calls`` counts the processes started.
     ``buckets`` holds the per-day counts wherever they changed (a warm pass with the
