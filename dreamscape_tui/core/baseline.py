@@ -147,7 +147,8 @@ def _analyse_blobs(root: Path, blobs: dict[str, str],
             target = base / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        scanner_config = replace(config, ignore=(), no_ignore=True, cache=False)
+        scanner_config = replace(config, ignore=(), no_ignore=True, cache=False,
+                                 churn_days=0)  # a temp copy: no history of its own
         return state_of(ProjectScanner(base, scanner_config).scan().files)
 
 

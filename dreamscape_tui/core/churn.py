@@ -137,7 +137,7 @@ class Repo:
         self.top, self.gitdir, self.common = top, gitdir, common
 
 
-class _Unknown(Exception):
+class HeadUnknown(Exception):
     """The files do not say what HEAD is: ask git."""
 
 
@@ -174,7 +174,7 @@ def _packed_ref(common: Path, ref: str) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise _Unknown from exc
+        raise HeadUnknown from exc
     for line in text.splitlines():
         if line.endswith(" " + ref) and not line.startswith(("#", "^")):
             return line.split(" ", 1)[0]
@@ -183,18 +183,18 @@ def _packed_ref(common: Path, ref: str) -> str | None:
 
 def read_head(repo: Repo) -> str | None:
     """HEAD's commit from the files under ``.git``; None for an unborn branch (an empty
-    repository). Raises ``_Unknown`` when the files cannot tell (reftable, odd refs)."""
+    repository). Raises ``HeadUnknown`` when the files cannot tell (reftable, odd refs)."""
     if (repo.common / "reftable").exists():
-        raise _Unknown
+        raise HeadUnknown
     try:
         text = (repo.gitdir / "HEAD").read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise _Unknown from exc
+        raise HeadUnknown from exc
     for _ in range(5):  # a symbolic ref may point at another (rare)
         if not text.startswith("ref:"):
             if is_sha(text):
                 return text
-            raise _Unknown
+            raise HeadUnknown
         ref = text[4:].strip()
         for base in (repo.gitdir, repo.common):  # per-worktree refs first
             try:
@@ -203,13 +203,13 @@ def read_head(repo: Repo) -> str | None:
             except FileNotFoundError:
                 continue
             except (OSError, UnicodeDecodeError) as exc:
-                raise _Unknown from exc
+                raise HeadUnknown from exc
         else:
             packed = _packed_ref(repo.common, ref)
             if packed is None:
                 return None  # no such branch yet: nothing committed
             text = packed
-    raise _Unknown
+    raise HeadUnknown
 
 
 def git_env() -> dict[str, str]:
@@ -396,7 +396,7 @@ class ChurnPass:
             return
         try:
             head = read_head(repo)
-        except _Unknown:
+        except HeadUnknown:
             head = self._rev_parse()
         if head is None:
             return  # an empty repository (or git failed: already said)

@@ -423,9 +423,22 @@ class TrendLog:
 
 
 def git_head(root: Path) -> str | None:
-    """The commit HEAD names in ``root``'s git repository; None without one (or git)."""
+    """The commit HEAD names in ``root``'s git repository; None without one (or git).
+
+    Read from the files under ``.git`` like the churn pass does; git runs only when
+    they cannot tell (a reftable repository, odd refs).
+    """
     import subprocess
 
+    from dreamscape_tui.core.churn import HeadUnknown, find_repo, read_head
+
+    repo = find_repo(root)
+    if repo is None:
+        return None
+    try:
+        return read_head(repo)
+    except HeadUnknown:
+        pass
     try:
         proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=root,
                               capture_output=True, text=True, timeout=10,

@@ -44,7 +44,7 @@ class DashboardScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", tooltip="Filter the files by typing"),
-        Binding("s", "sort", "Sort", tooltip="Sort by score, cc, MI or name"),
+        Binding("s", "sort", "Sort", tooltip="Sort by score, cc, MI, name or hotspot"),
         Binding("v", "app.reviews", "Review", tooltip="Review the escalated heals"),
         Binding("p", "app.toggle_pause", "Pause", tooltip="Pause or resume healing"),
         Binding("r", "app.rescan", "Scan", tooltip="Scan, check and heal again"),
