@@ -1,11 +1,10 @@
 """The Textual app: runs the engine in thread workers and bridges its events to the UI.
 
-The engine (``dreamscape_tui.core``) knows nothing of Textual. The app hands it a sink
-that wraps each event in an ``EngineEvent`` message with ``post_message`` (thread-safe)
-and a cancel event; every blocking engine call (the scan-check-heal run, accept, reject,
-retry, undo, shutdown) runs in a Textual thread worker, so the UI never waits on a model,
-a browser or pytest. The engine starts on its own after the first frame is painted: a
-project heals without anyone pressing a key, and a person reviews only escalations.
+The engine (``dreamscape_tui.core``) knows nothing of Textual: the app hands it a sink
+that posts each event as an ``EngineEvent`` message, and a cancel event; every blocking
+engine call runs in a thread worker, so the UI never waits on a model, a browser or
+pytest. The engine starts after the first frame: a project heals without anyone pressing
+a key, and a person reviews only escalations.
 
 Each event is folded into a Textual-free ``ReadModel`` (``readmodel.py``), the only
 state screens are drawn from: no screen reads the store. Screens post ``Decision``
@@ -48,6 +47,7 @@ from dreamscape_tui.core.store import Store
 from dreamscape_tui.decisions import DecisionKind, DecisionOutcome, carry_out
 from dreamscape_tui.memory import settle_memory
 from dreamscape_tui.messages import Decision, EngineEvent, HealsChanged
+from dreamscape_tui.palette import next_theme, project_commands
 from dreamscape_tui.quitting import QUIT_WAIT_S, Quitter, hangup_driver
 from dreamscape_tui.readmodel import ModelEvent, ReadModel, ReplayFinished
 from dreamscape_tui.screens.dashboard import DashboardScreen
@@ -179,12 +179,8 @@ class DreamscapeApp(App[None]):
             settle_memory()
         if isinstance(event, ScanFinished | ChecksFinished | HealChanged | ReplayFinished):
             self._update_status()
-        if isinstance(event, HealChanged):
-            self._tell_screens(event.id)
-        if isinstance(event, TrendsUpdated):  # an open file detail draws the new trend
-            for screen in self.screen_stack:
-                if isinstance(screen, DetailScreen):
-                    screen.reload()
+        if isinstance(event, HealChanged | TrendsUpdated):  # (an open detail: new trends)
+            self._tell_screens(event.id if isinstance(event, HealChanged) else None)
 
     def _tell_screens(self, heal_id: HealId | None,
                       outcome: DecisionOutcome | None = None) -> None:
@@ -376,8 +372,7 @@ class DreamscapeApp(App[None]):
 
     def action_switch_theme(self) -> None:
         """Cycle to the next registered theme (the palette's Theme picker lists them)."""
-        names = sorted(self.available_themes)
-        self.theme = names[(names.index(self.theme) + 1) % len(names)]
+        self.theme = next_theme(self.available_themes, self.theme)
         self.notify(f"Theme: {self.theme}", timeout=1.5)
 
     async def action_quit(self) -> None:
@@ -396,17 +391,10 @@ class DreamscapeApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Rescan", "Scan the project again, then check and heal",
-                            self.action_rescan)
-        yield SystemCommand("Resume healing" if self.paused else "Pause healing",
-                            "Answers in flight are dropped (not counted); resume picks up",
-                            self.action_toggle_pause)
-        yield SystemCommand("Open reviews", "Review the escalated heals", self.action_reviews)
-        yield SystemCommand("Undo last heal", "Restore the latest healed file from its backup",
-                            self.action_undo)
-        yield SystemCommand("Switch theme", "Cycle to the next colour theme",
-                            self.action_switch_theme)
-        yield SystemCommand("Help", "Every key binding", self.action_help)
+        yield from project_commands(
+            paused=self.paused, rescan=self.action_rescan, toggle_pause=self.action_toggle_pause,
+            reviews=self.action_reviews, undo=self.action_undo,
+            switch_theme=self.action_switch_theme, show_help=self.action_help)
 
 
 def create_app(root: Path, config: Config, *, store: Store | None = None,
