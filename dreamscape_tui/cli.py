@@ -36,7 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line and exit 2, as DESIGN §4 asks."""
+    """An ArgumentParser whose errors are one line and exit 2.
+
+    As docs/architecture.md#exit-codes asks.
+    """
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")

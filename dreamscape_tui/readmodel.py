@@ -1,4 +1,6 @@
-"""What the UI knows about the project, built from engine events alone (DESIGN §2).
+"""What the UI knows about the project, built from engine events alone.
+
+See docs/architecture.md#read-model.
 
 The engine reports everything it does as events, and each ``HealChanged`` carries the
 whole heal item, attempts included. ``ReadModel.apply`` is the one place those events

@@ -1,6 +1,7 @@
 """``dreamscape heal --headless``: check, heal to completion, print what happened.
 
-Exit 0 when nothing is left to review, 3 when escalations are pending (DESIGN §4).
+Exit 0 when nothing is left to review, 3 when escalations are pending
+(docs/architecture.md#exit-codes).
 
 ``--watch`` keeps going after the first pass (a long-running healer): every batch of
 saved files is rechecked and healed (``AutomationEngine.recheck``) until SIGTERM/SIGHUP

@@ -22,12 +22,12 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from dreamscape_tui.core.churn import git_env
 from dreamscape_tui.core.config import ScannerConfig
 from dreamscape_tui.core.errors import UsageError
 from dreamscape_tui.core.ignore import RuleSet
@@ -191,7 +191,7 @@ def _run(root: Path, args: list[str], stdin: bytes | None = None,
          ) -> subprocess.CompletedProcess[bytes]:
     try:
         proc = subprocess.run(["git", *args], cwd=root, input=stdin, capture_output=True,
-                              timeout=GIT_TIMEOUT_S, env=_env())
+                              timeout=GIT_TIMEOUT_S, env=git_env())
     except (OSError, subprocess.SubprocessError) as exc:
         raise UsageError(f"--since: git {args[0]} failed: {exc}") from None
     if proc.returncode != 0:
@@ -205,11 +205,7 @@ def _git(root: Path, *args: str) -> str | None:
     """One git command's stdout; None if it fails (or git is missing)."""
     try:
         proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                              timeout=GIT_TIMEOUT_S, env=_env())
+                              timeout=GIT_TIMEOUT_S, env=git_env())
     except (OSError, subprocess.SubprocessError):
         return None
     return proc.stdout if proc.returncode == 0 else None
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}

@@ -213,9 +213,13 @@ def read_head(repo: Repo) -> str | None:
 
 
 def git_env() -> dict[str, str]:
+    """The environment of every git process dreamscape starts (churn, trends, baselines):
+    the project's repository whatever GIT_DIR & co. say (a git hook sets them), no
+    prompts, no optional locks (a scan must not block the user's git), plain messages."""
     env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_ENV}
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["GIT_OPTIONAL_LOCKS"] = "0"
+    env["LC_ALL"] = "C"
     return env
 
 

@@ -48,7 +48,7 @@ SessionFactory = Callable[[Config, EventSink], Any]
 
 @dataclass
 class HealSummary:
-    """What one heal run did, as ``heal --json`` prints it (DESIGN §4)."""
+    """What one heal run did, as ``heal --json`` prints it (docs/architecture.md#json-outputs)."""
 
     healed: list[dict[str, Any]] = field(default_factory=list)
     escalated: list[dict[str, Any]] = field(default_factory=list)

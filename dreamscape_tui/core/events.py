@@ -89,8 +89,9 @@ class SessionState:
     last_error: str
 
     def to_json(self) -> dict[str, object]:
-        """The ``sessions --json`` entry (DESIGN §4): transient states folded into the
-        four public ones (busy/recycling count as healthy; starting/stopped as error)."""
+        """The ``sessions --json`` entry (docs/architecture.md#json-outputs): transient
+        states folded into the four public ones (busy/recycling count as healthy;
+        starting/stopped as error)."""
         public = {"busy": "healthy", "recycling": "healthy", "starting": "error",
                   "stopped": "error"}.get(self.state, self.state)
         detail = self.detail or (self.state if public != self.state else "")

@@ -188,7 +188,7 @@ class ScanReport:
             self.skipped.sort(key=lambda s: s.path)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``scan --json`` object of DESIGN §4."""
+        """The ``scan --json`` object of docs/architecture.md#json-outputs."""
         stats = self.stats
         return {
             "root": str(self.root),

@@ -430,7 +430,7 @@ def git_head(root: Path) -> str | None:
     """
     import subprocess
 
-    from dreamscape_tui.core.churn import HeadUnknown, find_repo, read_head
+    from dreamscape_tui.core.churn import HeadUnknown, find_repo, git_env, read_head
 
     repo = find_repo(root)
     if repo is None:
@@ -442,17 +442,11 @@ def git_head(root: Path) -> str | None:
     try:
         proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=root,
                               capture_output=True, text=True, timeout=10,
-                              env=_git_env())
+                              env=git_env())
     except (OSError, subprocess.SubprocessError):
         return None
     head = proc.stdout.strip()
     return head if proc.returncode == 0 and head else None
-
-
-def _git_env() -> dict[str, str]:
-    import os
-
-    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
 
 
 # -- writing after a scan ----------------------------------------------------------------------

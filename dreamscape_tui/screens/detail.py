@@ -4,8 +4,7 @@ over the recorded scans, failure and heal history.
 ``u`` here undoes this file's latest applied heal (the dashboard's ``u`` undoes the
 project's latest), ``e`` opens the file in $EDITOR. Everything shown comes from the
 read model it is given; the undo is a ``Decision`` message, and ``HealsChanged``
-tells the screen to draw again, as does a new trend history after a scan (the app
-calls ``reload``).
+tells the screen to draw again, as after a scan with new trends.
 """
 
 from __future__ import annotations
