@@ -92,6 +92,10 @@ def main() -> None:
     parser.add_argument("--src", type=Path, help="directory to scan (default: Django)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--warm-runs", type=int, default=5, help="warm scans per round")
+    parser.add_argument("--git-history", action="store_true",
+                        help="then what the churn pass adds, on Django with a generated "
+                             "2,000-commit history (bench/churn.py; goals: cold <= +20 %%, "
+                             "warm: nothing)")
     args = parser.parse_args()
     source = args.src or django_source()
     bindir = Path(sys.executable).parent
@@ -151,6 +155,10 @@ def main() -> None:
         goal = GOALS[name]
         verdict = "met" if ratio >= goal else "NOT met"
         print(f"{name} ratio  {ratio:6.1f}x   (goal >= {goal:.0f}x: {verdict})")
+    if args.git_history:
+        print()
+        subprocess.run([sys.executable, str(Path(__file__).with_name("churn.py"))],
+                       check=True)
 
 
 if __name__ == "__main__":
