@@ -1,4 +1,5 @@
-"""Git-aware risk (core/churn.py): churn from a real git repository these tests create.
+"""Git-aware risk (core/churn.py, core/gitrepo.py): churn from a real git repository
+these tests create.
 
 Commits carry explicit dates (inside and outside the window), one file is renamed (its
 churn from before the rename counts for the new name), one churns on every commit and
@@ -26,14 +27,13 @@ from dreamscape_tui.core.churn import (
     DAY_S,
     ChurnPass,
     ChurnTable,
-    find_repo,
     fold,
     parse_log,
-    read_head,
 )
 from dreamscape_tui.core.config import ScannerConfig, load_config
 from dreamscape_tui.core.engine import AutomationEngine
 from dreamscape_tui.core.events import EngineLog, FileResult
+from dreamscape_tui.core.gitrepo import find_repo, read_head
 from dreamscape_tui.core.healstore import HealStore
 from dreamscape_tui.core.metrics import analyze_source
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport, risk_score

@@ -21,13 +21,13 @@ from dreamscape_tui.core.events import EngineLog, Event, FileResult, TrendsUpdat
 from dreamscape_tui.core.lock import ProjectLock
 from dreamscape_tui.core.metrics import analyze_source
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport, risk_score
+from dreamscape_tui.core.since import compare
 from dreamscape_tui.core.store import Store
 from dreamscape_tui.core.trends import (
     HISTORY_FILE,
     TrendHistory,
     TrendKeeper,
     TrendLog,
-    compare,
     record_scan,
     scan_digest,
     state_of,

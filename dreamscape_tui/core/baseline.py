@@ -27,19 +27,13 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dreamscape_tui.core.churn import git_env
 from dreamscape_tui.core.config import ScannerConfig
 from dreamscape_tui.core.errors import UsageError
+from dreamscape_tui.core.gitrepo import git_env
 from dreamscape_tui.core.ignore import RuleSet
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
-from dreamscape_tui.core.trends import (
-    HISTORY_FILE,
-    SinceReport,
-    State,
-    TrendLog,
-    compare,
-    state_of,
-)
+from dreamscape_tui.core.since import SinceReport, compare
+from dreamscape_tui.core.trends import HISTORY_FILE, State, TrendLog, state_of
 from dreamscape_tui.core.walk import SOURCE_SUFFIX
 
 LAST = "last"

@@ -17,11 +17,9 @@ rename on.)
 Cost, since a warm scan must not pay it:
 
 * the pass is keyed by HEAD's commit, the window and the day, and kept in the scan
-  cache (``CHURN_TABLE`` in ``scan.json``). HEAD is read from ``.git`` directly (the
-  ``HEAD`` file, then the loose ref or ``packed-refs``; a worktree's or submodule's
-  ``gitdir:`` file and ``commondir`` are followed; ``git rev-parse`` only where the
-  files do not tell, e.g. the reftable format), so a warm scan with the same HEAD on
-  the same day starts no process at all;
+  cache (``CHURN_TABLE`` in ``scan.json``). HEAD is read from ``.git`` directly
+  (``gitrepo.read_head``; ``git rev-parse`` only where the files do not tell), so a
+  warm scan with the same HEAD on the same day starts no process at all;
 * the cache holds the counts per file *per day* (only days inside the window), keyed
   by the file's name at the cached HEAD. A new day drops the days that left the
   window: no git call. A HEAD that moved forward (the cached HEAD is its ancestor) reads
@@ -36,7 +34,8 @@ Cost, since a warm scan must not pay it:
 Outside a git work tree, with ``churn_days = 0``, in an empty repository or a shallow
 clone (whose history is cut short: its first commit would count every line), churn is
 0 for every file. Where git is missing or fails, churn is 0 too and the pass says why
-in one warning. A detached HEAD is read like any other commit.
+in one warning. A detached HEAD is read like any other commit. Where the repository is
+and how git runs: ``gitrepo.py``.
 """
 
 from __future__ import annotations
@@ -48,6 +47,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from dreamscape_tui.core.gitrepo import (
+    HeadUnknown,
+    find_repo,
+    git_args,
+    git_env,
+    is_sha,
+    read_head,
+)
 from dreamscape_tui.core.store import Store, StoreError
 
 if TYPE_CHECKING:  # imported where git runs: a warm scan imports none of them
@@ -58,11 +65,6 @@ CHURN_VERSION = 1
 DAY_S = 86_400
 GIT_TIMEOUT_S = 120.0
 PATHSPEC = "*.py"  # the scanner's candidates (walk.SOURCE_SUFFIX) at any depth
-_HEX = frozenset("0123456789abcdef")
-# Variables that would point git at another repository than the project's.
-_GIT_LOCATION_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE",
-                     "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-                     "GIT_NAMESPACE", "GIT_PREFIX")
 
 # path -> {day (days since the epoch, UTC) -> [commits, lines]}
 Buckets = dict[str, dict[int, list[int]]]
@@ -115,123 +117,16 @@ class ChurnTable:
 NO_CHURN = ChurnTable()
 
 
-def is_sha(text: str) -> bool:
-    """A full SHA-1 or SHA-256 object name."""
-    return len(text) in (40, 64) and _HEX.issuperset(text)
-
-
 def current_day() -> int:
     """Today, as days since the epoch (UTC): the window moves once a day."""
     return int(time.time() // DAY_S)
-
-
-# -- the repository --------------------------------------------------------------------
-
-
-class Repo:
-    """Where a work tree's git data is: ``gitdir`` holds HEAD, ``common`` the refs."""
-
-    __slots__ = ("common", "gitdir", "top")
-
-    def __init__(self, top: Path, gitdir: Path, common: Path) -> None:
-        self.top, self.gitdir, self.common = top, gitdir, common
-
-
-class HeadUnknown(Exception):
-    """The files do not say what HEAD is: ask git."""
-
-
-def find_repo(root: Path) -> Repo | None:
-    """The git work tree ``root`` is in (at its top or below), or None."""
-    for directory in (root, *root.parents):
-        dotgit = directory / ".git"
-        if dotgit.is_dir():
-            gitdir = dotgit
-        elif dotgit.is_file():  # a worktree or a submodule: "gitdir: PATH"
-            try:
-                text = dotgit.read_text(encoding="utf-8", errors="replace").strip()
-            except OSError:
-                return None
-            if not text.startswith("gitdir:"):
-                return None
-            gitdir = directory / text[len("gitdir:"):].strip()
-        else:
-            continue
-        common = gitdir
-        try:
-            shared = (gitdir / "commondir").read_text(encoding="utf-8").strip()
-        except OSError:
-            shared = ""
-        if shared:
-            common = gitdir / shared
-        return Repo(directory, gitdir, common)
-    return None
-
-
-def _packed_ref(common: Path, ref: str) -> str | None:
-    try:
-        text = (common / "packed-refs").read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise HeadUnknown from exc
-    for line in text.splitlines():
-        if line.endswith(" " + ref) and not line.startswith(("#", "^")):
-            return line.split(" ", 1)[0]
-    return None
-
-
-def read_head(repo: Repo) -> str | None:
-    """HEAD's commit from the files under ``.git``; None for an unborn branch (an empty
-    repository). Raises ``HeadUnknown`` when the files cannot tell (reftable, odd refs)."""
-    if (repo.common / "reftable").exists():
-        raise HeadUnknown
-    try:
-        text = (repo.gitdir / "HEAD").read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise HeadUnknown from exc
-    for _ in range(5):  # a symbolic ref may point at another (rare)
-        if not text.startswith("ref:"):
-            if is_sha(text):
-                return text
-            raise HeadUnknown
-        ref = text[4:].strip()
-        for base in (repo.gitdir, repo.common):  # per-worktree refs first
-            try:
-                text = (base / ref).read_text(encoding="utf-8").strip()
-                break
-            except FileNotFoundError:
-                continue
-            except (OSError, UnicodeDecodeError) as exc:
-                raise HeadUnknown from exc
-        else:
-            packed = _packed_ref(repo.common, ref)
-            if packed is None:
-                return None  # no such branch yet: nothing committed
-            text = packed
-    raise HeadUnknown
-
-
-def git_env() -> dict[str, str]:
-    """The environment of every git process dreamscape starts (churn, trends, baselines):
-    the project's repository whatever GIT_DIR & co. say (a git hook sets them), no
-    prompts, no optional locks (a scan must not block the user's git), plain messages."""
-    env = {k: v for k, v in os.environ.items() if k not in _GIT_LOCATION_ENV}
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    env["GIT_OPTIONAL_LOCKS"] = "0"
-    env["LC_ALL"] = "C"
-    return env
-
-
-def _git_args(root: Path) -> list[str]:
-    return ["git", "-C", str(root), "-c", "log.showSignature=false", "-c", "core.quotePath=false"]
 
 
 def log_args(root: Path, cutoff: int, since: str | None = None) -> list[str]:
     """The one ``git log`` of a pass: every commit since ``cutoff`` (or since the commit
     ``since``), its changed ``.py`` files below ``root`` with their line counts."""
     revs = f"{since}..HEAD" if since else "HEAD"
-    return [*_git_args(root), "log", "--no-color", "--no-ext-diff", "--no-textconv",
+    return [*git_args(root), "log", "--no-color", "--no-ext-diff", "--no-textconv",
             "--no-merges", "--full-history", "-z", "--numstat", "-M", "--relative",
             "--format=%x01%H %ct", f"--max-age={cutoff}", revs, "--", PATHSPEC]
 
@@ -473,7 +368,7 @@ class ChurnPass:
             return None
 
     def _rev_parse(self) -> str | None:
-        proc = self._run([*_git_args(self.root), "rev-parse", "--verify", "-q", "HEAD"])
+        proc = self._run([*git_args(self.root), "rev-parse", "--verify", "-q", "HEAD"])
         if proc is None:
             return None
         sha = proc.stdout.decode("ascii", "replace").strip()
@@ -482,7 +377,7 @@ class ChurnPass:
     def _is_ancestor(self, old: str, head: str) -> bool:
         if not is_sha(old):
             return False
-        proc = self._run([*_git_args(self.root), "merge-base", "--is-ancestor", old, head])
+        proc = self._run([*git_args(self.root), "merge-base", "--is-ancestor", old, head])
         return proc is not None and proc.returncode == 0
 
     def _spawn(self, since: str | None) -> None:

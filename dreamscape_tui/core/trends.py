@@ -1,5 +1,5 @@
 """Trends: a bounded history of every file's key metrics, one record per scan that
-changed them, and the comparison of two states (``scan --since``).
+changed them. Comparing two states (``scan --since``) is ``since.py``'s.
 
 What is kept. Per file four numbers, ``Values = (cc_max, mi, sloc, score)`` with MI
 rounded to 2 decimals and the score to 4 (its own precision). The score here is the
@@ -41,13 +41,6 @@ project lock (TUI, ``heal --headless``; ``TrendKeeper``), and ``dreamscape scan`
 it has claimed the lock (``record_scan``). A read-only engine, a scan beside a held
 lock, ``--no-cache`` (``[scanner] cache = false``) and cancelled scans write nothing;
 a dry run writes into its own temporary store.
-
-Worse (``compare``). A file present in both states got worse when its cc_max rose (by
-any amount: complexity is an integer), its MI fell by more than ``MI_EPSILON`` (1.0)
-or its score rose by more than ``SCORE_EPSILON`` (0.01, a hundredth of the 0..1 risk
-scale; it moves with cc_max, MI and, on a log scale, size). A file analysable before
-and unanalysable now (a syntax error, too large) got worse too ("unanalysable"). New
-and removed files are listed but are never worse.
 """
 
 from __future__ import annotations
@@ -64,6 +57,7 @@ from typing import TYPE_CHECKING, Any
 
 from dreamscape_tui.core.errors import UserError
 from dreamscape_tui.core.events import EngineLog, Event, FileResult, TrendsUpdated
+from dreamscape_tui.core.gitrepo import git_head
 from dreamscape_tui.core.scanner import risk_score
 
 if TYPE_CHECKING:
@@ -72,26 +66,20 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HISTORY_FILE",
-    "MI_EPSILON",
-    "SCORE_EPSILON",
-    "FileDelta",
     "FileTrend",
     "ScanMark",
-    "SinceReport",
     "TrendHistory",
     "TrendKeeper",
     "TrendLog",
     "TrendPoint",
-    "compare",
     "record_scan",
     "scan_digest",
     "state_of",
+    "values_delta",
 ]
 
 HISTORY_FILE = "history.jsonl"
 FORMAT = 1
-MI_EPSILON = 1.0
-SCORE_EPSILON = 0.01
 METRICS = ("cc_max", "mi", "sloc", "score")
 
 Values = tuple[int, float, int, float]  # cc_max, mi (2 dp), sloc, score (4 dp)
@@ -100,6 +88,12 @@ Change = Mapping[str, Values | None]  # None: the file left the state
 
 _TAIL_BYTES = 200
 _TAIL_DIGEST = re.compile(rb'"digest":"([0-9a-f]{1,64})"\}\s*$')
+
+
+def values_delta(before: Values, after: Values) -> dict[str, int | float]:
+    """``after - before`` per metric (MI and score at their stored precision)."""
+    return {"cc_max": after[0] - before[0], "mi": round(after[1] - before[1], 2),
+            "sloc": after[2] - before[2], "score": round(after[3] - before[3], 4)}
 
 
 def values_of(result: FileResult) -> Values:
@@ -174,7 +168,7 @@ class FileTrend:
     def delta(self) -> dict[str, int | float] | None:
         if len(self.points) < 2 or self.points[-2].scan != self.points[-1].scan - 1:
             return None
-        return _delta(self.points[-2].values, self.points[-1].values)
+        return values_delta(self.points[-2].values, self.points[-1].values)
 
     def last_change(self) -> tuple[TrendPoint, TrendPoint] | None:
         for i in range(len(self.points) - 1, 0, -1):
@@ -422,33 +416,6 @@ class TrendLog:
             self._log.close()
 
 
-def git_head(root: Path) -> str | None:
-    """The commit HEAD names in ``root``'s git repository; None without one (or git).
-
-    Read from the files under ``.git`` like the churn pass does; git runs only when
-    they cannot tell (a reftable repository, odd refs).
-    """
-    import subprocess
-
-    from dreamscape_tui.core.churn import HeadUnknown, find_repo, git_env, read_head
-
-    repo = find_repo(root)
-    if repo is None:
-        return None
-    try:
-        return read_head(repo)
-    except HeadUnknown:
-        pass
-    try:
-        proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=root,
-                              capture_output=True, text=True, timeout=10,
-                              env=git_env())
-    except (OSError, subprocess.SubprocessError):
-        return None
-    head = proc.stdout.strip()
-    return head if proc.returncode == 0 and head else None
-
-
 # -- writing after a scan ----------------------------------------------------------------------
 def record_scan(history_path: Path, report: ScanReport, limit: int, *,
                 writable: Callable[[], bool], clock: Callable[[], float] = time.time,
@@ -515,133 +482,3 @@ class TrendKeeper:
     def close(self) -> None:
         if self._log is not None:
             self._log.close()
-
-
-# -- comparing two states (scan --since) ---------------------------------------------------------
-def _delta(before: Values, after: Values) -> dict[str, int | float]:
-    return {"cc_max": after[0] - before[0], "mi": round(after[1] - before[1], 2),
-            "sloc": after[2] - before[2], "score": round(after[3] - before[3], 4)}
-
-
-def _as_dict(values: Values | None) -> dict[str, int | float] | None:
-    return None if values is None else dict(zip(METRICS, values, strict=True))
-
-
-def worse_in(before: Values, after: Values) -> list[str]:
-    """The metrics in which ``after`` is worse than ``before`` (see the module docs)."""
-    worse = []
-    if after[0] > before[0]:
-        worse.append("cc_max")
-    if before[1] - after[1] > MI_EPSILON:
-        worse.append("mi")
-    if after[3] - before[3] > SCORE_EPSILON:
-        worse.append("score")
-    return worse
-
-
-@dataclass(frozen=True, slots=True)
-class FileDelta:
-    """One file that differs between the two states."""
-
-    path: str
-    before: Values | None
-    after: Values | None
-    worse: tuple[str, ...] = ()
-
-    @property
-    def status(self) -> str:
-        if self.before is None:
-            return "added"
-        if self.after is None:
-            return "unanalysable" if self.worse else "removed"
-        return "changed"
-
-    def to_json(self) -> dict[str, Any]:
-        delta = (_delta(self.before, self.after)
-                 if self.before is not None and self.after is not None else None)
-        return {"path": self.path, "status": self.status, "before": _as_dict(self.before),
-                "after": _as_dict(self.after), "delta": delta, "worse": list(self.worse)}
-
-    def describe(self) -> str:
-        """``a.py (cc_max 4→9, MI 70.10→60.00)`` for the one-line verdict."""
-        if self.before is None or self.after is None:
-            return f"{self.path} ({self.status})"
-        names = {"cc_max": (0, "cc_max", "d"), "mi": (1, "MI", ".2f"),
-                 "score": (3, "score", ".4f")}
-        parts = [f"{label} {self.before[i]:{fmt}}→{self.after[i]:{fmt}}"
-                 for name in self.worse for i, label, fmt in [names[name]]]
-        return f"{self.path} ({', '.join(parts)})"
-
-
-def compare(before: State, after: State, unanalysable: Iterable[str] = ()) -> list[FileDelta]:
-    """Every file whose values differ between two states, by path.
-
-    ``unanalysable``: files the later scan found but could not analyse; one that was
-    analysed before counts as worse.
-    """
-    broken = set(unanalysable)
-    out = []
-    for path in sorted(before.keys() | after.keys()):
-        old, new = before.get(path), after.get(path)
-        if old == new:
-            continue
-        if old is not None and new is not None:
-            worse = tuple(worse_in(old, new))
-        else:
-            worse = ("unanalysable",) if new is None and path in broken else ()
-        out.append(FileDelta(path, old, new, worse))
-    return out
-
-
-@dataclass(frozen=True)
-class SinceReport:
-    """``scan --since REF``: what changed against REF and which files got worse.
-
-    ``source`` is "history" (REF ``last``: the latest recorded scan, ``scan`` its
-    number) or "git" (the files at ``commit``, analysed now).
-    """
-
-    ref: str
-    source: str
-    files: list[FileDelta]
-    commit: str | None = None
-    scan: int | None = None
-    time: int | None = None
-
-    @property
-    def worse(self) -> list[FileDelta]:
-        return [f for f in self.files if f.worse]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"ref": self.ref, "source": self.source, "commit": self.commit,
-                "scan": self.scan, "time": self.time,
-                "files": [f.to_json() for f in self.files],
-                "worse": [f.path for f in self.worse]}
-
-    def verdict(self) -> str:
-        """One line naming the files that got worse (``--fail-on-worse``)."""
-        worse = self.worse
-        shown = "; ".join(f.describe() for f in worse[:5])
-        more = f"; and {len(worse) - 5} more" if len(worse) > 5 else ""
-        plural = "s" if len(worse) != 1 else ""
-        return f"{len(worse)} file{plural} got worse since {self.ref}: {shown}{more}"
-
-    def table(self) -> str:
-        """The short delta table ``scan --since`` prints for people."""
-        against = (f"commit {self.commit[:12]}" if self.commit
-                   else f"scan {self.scan}" if self.scan is not None else self.ref)
-        worse = len(self.worse)
-        lines = [f"\nsince {self.ref} ({against}): {len(self.files)} files changed, "
-                 f"{worse} worse"]
-        if self.files:
-            lines.append(f"{'Δcc_max':>8} {'ΔMI':>8} {'Δsloc':>7} {'Δscore':>8}  path")
-        for f in self.files:
-            if f.before is None or f.after is None:
-                lines.append(f"{f.status:>8} {'':>8} {'':>7} {'':>8}  {f.path}"
-                             + ("  worse: unanalysable" if f.worse else ""))
-                continue
-            d = _delta(f.before, f.after)
-            mark = f"  worse: {', '.join(f.worse)}" if f.worse else ""
-            lines.append(f"{d['cc_max']:>+8d} {d['mi']:>+8.2f} {d['sloc']:>+7d} "
-                         f"{d['score']:>+8.4f}  {f.path}{mark}")
-        return "\n".join(lines) + "\n"
