@@ -26,17 +26,15 @@ Design, for speed and for a live UI:
 from __future__ import annotations
 
 import importlib
-import math
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dreamscape_tui.core.churn import NO_CHURN, Churn, ChurnPass, ChurnTable
+from dreamscape_tui.core.churn import NO_CHURN, ChurnPass
 from dreamscape_tui.core.config import ScannerConfig
 from dreamscape_tui.core.events import (
     EngineLog,
@@ -58,6 +56,11 @@ from dreamscape_tui.core.metrics import (
     content_hash,
     read_file,
 )
+
+# risk_score and ScanReport live in risk.py and scanreport.py; importable from here too
+from dreamscape_tui.core.risk import risk_score as risk_score
+from dreamscape_tui.core.risk import with_history
+from dreamscape_tui.core.scanreport import ScanReport as ScanReport
 from dreamscape_tui.core.store import Store, StoreError
 from dreamscape_tui.core.walk import Candidate, DirCache, Rejected, walk
 
@@ -111,106 +114,6 @@ def start_analysis_processes() -> None:
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
     forkserver.ensure_running()
-
-
-def risk_score(metrics: FileMetrics, churn: Churn | None = None, failures: int = 0) -> float:
-    """A 0..1 risk score: how likely the file is to break and how hard it is to fix.
-
-    The code itself makes the static part: half of it is the worst function's
-    cyclomatic complexity (cc 30 or more scores full), 35 % the maintainability index
-    read as a defect (MI 0 scores full, MI 100 nothing), 15 % size (logical lines on a
-    log scale, 1,000 scoring full). History raises it: churn (the file's commits and
-    changed lines in the last ``[scanner] churn_days`` of git history, ``core/churn.py``)
-    closes up to 40 % of the gap between the static part and 1, failure history (the
-    heal items the file had: it failed before) up to 30 %::
-
-        static = 0.5 * min(cc_max / 30, 1) + 0.35 * clamp((100 - mi) / 100, 0, 1)
-                 + 0.15 * min(log10(1 + lloc) / 3, 1)
-        change = (min(log2(1 + commits) / 5, 1) + min(lines / (2 * max(loc, 1)), 1)) / 2
-        failed = min(failures / 3, 1)
-        score  = 1 - (1 - static) * (1 - 0.4 * change) * (1 - 0.3 * failed)
-
-    (31 commits in the window, or changed lines twice the file's length, are full churn;
-    3 heals a full failure history.) Without churn (outside git) and failures the score
-    is the static part, exactly. Files are ranked by it, riskiest first; ties by path.
-    """
-    complexity = min(metrics.cc_max / 30.0, 1.0)
-    maintainability = min(max((100.0 - metrics.mi) / 100.0, 0.0), 1.0)
-    size = min(math.log10(1 + metrics.lloc) / 3.0, 1.0)
-    static = 0.5 * complexity + 0.35 * maintainability + 0.15 * size
-    commits = churn.commits if churn is not None else 0
-    if commits <= 0 and failures <= 0:
-        return round(static, 4)
-    change = 0.0
-    if churn is not None and commits > 0:
-        frequency = min(math.log2(1 + commits) / 5.0, 1.0)
-        volume = min(churn.lines / (2.0 * max(metrics.loc, 1)), 1.0)
-        change = (frequency + volume) / 2.0
-    failed = min(max(failures, 0) / 3.0, 1.0)
-    return round(1.0 - (1.0 - static) * (1.0 - 0.4 * change) * (1.0 - 0.3 * failed), 4)
-
-
-def _with_history(result: FileResult, churn: ChurnTable,
-                  failures: Mapping[str, int]) -> FileResult:
-    """The result scored with its churn and failure history, and its hotspot."""
-    change = churn.files.get(result.path)
-    failed = failures.get(result.path, 0)
-    if change is None and not failed:
-        return result
-    metrics = result.metrics
-    commits, lines = (change.commits, change.lines) if change is not None else (0, 0)
-    return FileResult(result.path, metrics, risk_score(metrics, change, failed), result.cached,
-                      commits, lines, churn.hotspot(metrics.cc_max, commits))
-
-
-@dataclass
-class ScanReport:
-    """Everything one scan found, ranked riskiest first."""
-
-    root: Path
-    files: list[FileResult] = field(default_factory=list)
-    skipped: list[SkippedFile] = field(default_factory=list)
-    stats: ScanFinished | None = None
-    warnings: list[str] = field(default_factory=list)  # EngineLog lines of the scan
-
-    def add(self, event: Event) -> None:
-        """Fold one streamed event in; the lists are ranked once the scan finishes."""
-        if isinstance(event, FileScanned):
-            if isinstance(event.result, FileResult):
-                self.files.append(event.result)
-            else:
-                self.skipped.append(event.result)
-        elif isinstance(event, EngineLog):
-            self.warnings.append(event.text)
-        elif isinstance(event, ScanFinished):
-            self.stats = event
-            self.files = rank(self.files)
-            self.skipped.sort(key=lambda s: s.path)
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``scan --json`` object of docs/architecture.md#json-outputs."""
-        stats = self.stats
-        return {
-            "root": str(self.root),
-            "files": [
-                {"path": f.path, **f.metrics.to_dict(), "score": f.score,
-                 "churn": {"commits": f.commits, "lines": f.churn_lines},
-                 "hotspot": f.hotspot} for f in self.files
-            ],
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
-            "stats": {
-                "files": stats.files if stats else 0,
-                "analyzed": stats.analyzed if stats else 0,
-                "cached": stats.cached if stats else 0,
-                "skipped": stats.skipped if stats else 0,
-                "seconds": round(stats.seconds, 3) if stats else 0.0,
-            },
-        }
-
-
-def rank(files: list[FileResult]) -> list[FileResult]:
-    """Riskiest first; ties by path so the order is stable."""
-    return sorted(files, key=lambda f: (-f.score, f.path))
 
 
 class ProjectScanner:
@@ -293,7 +196,7 @@ class ProjectScanner:
                 # scan, beside the first batch's analysis); later ones reuse its table
                 table = churn.finish(paths, self.cancel)
                 if table is not NO_CHURN or self.failure_history:
-                    result = _with_history(result, table, self.failure_history)
+                    result = with_history(result, table, self.failure_history)
             return FileScanned(result, counts["done"], total)
 
         for hit in hits:
