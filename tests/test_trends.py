@@ -23,15 +23,8 @@ from dreamscape_tui.core.metrics import analyze_source
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport, risk_score
 from dreamscape_tui.core.since import compare
 from dreamscape_tui.core.store import Store
-from dreamscape_tui.core.trends import (
-    HISTORY_FILE,
-    TrendHistory,
-    TrendKeeper,
-    TrendLog,
-    record_scan,
-    scan_digest,
-    state_of,
-)
+from dreamscape_tui.core.trendlog import TrendKeeper, TrendLog, record_scan
+from dreamscape_tui.core.trends import HISTORY_FILE, TrendHistory, scan_digest, state_of
 from dreamscape_tui.screens.detail import DetailScreen
 from tests.conftest import Cli, write
 from tests.test_tui_support import make_app, post, risky_results, sample_root, scan_events, settle

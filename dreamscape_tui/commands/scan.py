@@ -17,7 +17,8 @@ from dreamscape_tui.commands.common import config_for, project_root, warn
 from dreamscape_tui.core.config import with_scanner_flags
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
 from dreamscape_tui.core.store import STATE_DIR, Store, StoreError
-from dreamscape_tui.core.trends import HISTORY_FILE, record_scan
+from dreamscape_tui.core.trendlog import record_scan
+from dreamscape_tui.core.trends import HISTORY_FILE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -33,7 +33,8 @@ from dreamscape_tui.core.gitrepo import git_env
 from dreamscape_tui.core.ignore import RuleSet
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
 from dreamscape_tui.core.since import SinceReport, compare
-from dreamscape_tui.core.trends import HISTORY_FILE, State, TrendLog, state_of
+from dreamscape_tui.core.trendlog import TrendLog
+from dreamscape_tui.core.trends import HISTORY_FILE, State, state_of
 from dreamscape_tui.core.walk import SOURCE_SUFFIX
 
 LAST = "last"

@@ -38,7 +38,8 @@ from dreamscape_tui.core.recheck import (
 from dreamscape_tui.core.registry import ModelRegistry, PromptSession
 from dreamscape_tui.core.scanner import ProjectScanner, ScanReport
 from dreamscape_tui.core.store import Store
-from dreamscape_tui.core.trends import HISTORY_FILE, TrendKeeper
+from dreamscape_tui.core.trendlog import TrendKeeper
+from dreamscape_tui.core.trends import HISTORY_FILE
 from dreamscape_tui.core.validate import Workspace
 from dreamscape_tui.core.watch import ProjectWatcher
 

@@ -1,9 +1,10 @@
 """Trends: a bounded history of every file's key metrics, one record per scan that
-changed them. Comparing two states (``scan --since``) is ``since.py``'s.
+changed them. Comparing two states (``scan --since``) is ``since.py``'s; the file and
+its writers are ``trendlog.py``'s.
 
 What is kept. Per file four numbers, ``Values = (cc_max, mi, sloc, score)`` with MI
 rounded to 2 decimals and the score to 4 (its own precision). The score here is the
-*static* risk score, ``scanner.risk_score(metrics)`` of the code alone: the scan's own
+*static* risk score, ``risk.risk_score(metrics)`` of the code alone: the scan's own
 score also weighs git churn and failure history, which change while the file does not
 (the churn window slides every day), so they would fill the history with records no
 edit caused, make a CI ratchet fail on commit activity, and could not be compared with
@@ -31,7 +32,7 @@ first kept scan rewritten as a full record, then the N - 1 after it) once it hol
 2N records, so a compaction's cost is shared by N appends.
 
 Fast when nothing changed. The digest is the last key of every line, so
-``TrendLog.tail_digest`` reads the file's last 200 bytes; a warm scan compares it with
+``trendlog.TrendLog.tail_digest`` reads the file's last 200 bytes; a warm scan compares it with
 its own digest (a sort and one hash of a tuple per file: 0.5 ms for Django's 885
 files) and, equal, neither reads the rest of the file, nor computes the values, nor
 writes. Nothing is imported on that path.
@@ -46,33 +47,26 @@ a dry run writes into its own temporary store.
 from __future__ import annotations
 
 import marshal
-import re
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from operator import attrgetter
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from dreamscape_tui.core.errors import UserError
-from dreamscape_tui.core.events import EngineLog, Event, FileResult, TrendsUpdated
-from dreamscape_tui.core.gitrepo import git_head
-from dreamscape_tui.core.scanner import risk_score
+from dreamscape_tui.core.events import FileResult
+from dreamscape_tui.core.risk import risk_score
 
 if TYPE_CHECKING:
-    from dreamscape_tui.core.journal import AppendLog
-    from dreamscape_tui.core.scanner import ScanReport
+    pass
 
 __all__ = [
     "HISTORY_FILE",
     "FileTrend",
     "ScanMark",
     "TrendHistory",
-    "TrendKeeper",
-    "TrendLog",
     "TrendPoint",
-    "record_scan",
+    "read_records",
+    "record_of",
     "scan_digest",
     "state_of",
     "values_delta",
@@ -86,8 +80,6 @@ Values = tuple[int, float, int, float]  # cc_max, mi (2 dp), sloc, score (4 dp)
 State = Mapping[str, Values]
 Change = Mapping[str, Values | None]  # None: the file left the state
 
-_TAIL_BYTES = 200
-_TAIL_DIGEST = re.compile(rb'"digest":"([0-9a-f]{1,64})"\}\s*$')
 
 
 def values_delta(before: Values, after: Values) -> dict[str, int | float]:
@@ -195,7 +187,7 @@ class TrendHistory:
         A malformed record (or one of another format) ends the history: the records
         before it are kept.
         """
-        return _read_records(records, limit)[0]
+        return read_records(records, limit)[0]
 
     def __len__(self) -> int:
         return len(self.marks)
@@ -251,13 +243,13 @@ class TrendHistory:
         """The window as records to store: the first one full, then the changes."""
         if not self.marks:
             return []
-        out = [_record(self.marks[0], self.base, full=True)]
-        out += [_record(mark, change)
+        out = [record_of(self.marks[0], self.base, full=True)]
+        out += [record_of(mark, change)
                 for mark, change in zip(self.marks[1:], self.changes, strict=True)]
         return out
 
 
-def _read_records(records: Sequence[Mapping[str, Any]],
+def read_records(records: Sequence[Mapping[str, Any]],
                   limit: int) -> tuple[TrendHistory, int]:
     """``TrendHistory.from_records``, and how many records it could read."""
     marks: list[ScanMark] = []
@@ -319,7 +311,7 @@ def _parse_record(record: Mapping[str, Any]) -> tuple[ScanMark, dict[str, Values
         return None
 
 
-def _record(mark: ScanMark, files: Mapping[str, Values | None], *,
+def record_of(mark: ScanMark, files: Mapping[str, Values | None], *,
             full: bool = False) -> dict[str, Any]:
     """A record as stored; the digest is its last key (``TrendLog.tail_digest``)."""
     record: dict[str, Any] = {"v": FORMAT, "scan": mark.id, "time": mark.time,
@@ -329,156 +321,3 @@ def _record(mark: ScanMark, files: Mapping[str, Values | None], *,
     record["files"] = {p: None if v is None else list(v) for p, v in sorted(files.items())}
     record["digest"] = mark.digest
     return record
-
-
-# -- the file ----------------------------------------------------------------------------------
-class TrendLog:
-    """``.dreamscape/history.jsonl``: load it, or add one scan's state to it."""
-
-    def __init__(self, path: Path, limit: int, *, read_only: bool = False) -> None:
-        self.path = path
-        self.limit = max(1, limit)
-        self.read_only = read_only
-        self._log: AppendLog | None = None
-        self._history: TrendHistory | None = None
-        self._unread = False  # the file holds records this version cannot read
-
-    @classmethod
-    def beside(cls, store_path: Path, limit: int, **kwargs: Any) -> TrendLog:
-        """The history next to a scan cache file (``.dreamscape/scan.json``)."""
-        return cls(store_path.parent / HISTORY_FILE, limit, **kwargs)
-
-    @property
-    def recovered_to(self) -> Path | None:
-        """Where a corrupt history was moved when it was loaded, if it was."""
-        return self._log.recovered_to if self._log is not None else None
-
-    def tail_digest(self) -> str | None:
-        """The latest record's state digest, from the file's last bytes (None: none)."""
-        try:
-            with open(self.path, "rb") as fh:
-                size = fh.seek(0, 2)
-                fh.seek(max(0, size - _TAIL_BYTES))
-                tail = fh.read()
-        except OSError:
-            return None
-        found = _TAIL_DIGEST.search(tail)
-        return found.group(1).decode("ascii") if found else None
-
-    def load(self) -> TrendHistory:
-        """Read the whole file once (later calls return what this log holds)."""
-        if self._history is None:
-            from dreamscape_tui.core.journal import AppendLog  # not on a warm scan's path
-
-            self._log = AppendLog(self.path, read_only=self.read_only)
-            records = self._log.replay()
-            self._history, used = _read_records(records, self.limit)
-            self._unread = used < len(records)
-        return self._history
-
-    def record(self, files: Sequence[FileResult], *, when: float,
-               head: Callable[[], str | None], digest: str | None = None) -> bool:
-        """Add the scan of ``files`` as the next one unless its state equals the
-        latest; whether it did. ``head`` is called only when a record is written (it
-        may run git). ``digest``: ``scan_digest(files)``, if the caller has it.
-        """
-        digest = digest or scan_digest(files)
-        history = self.load()
-        if history.marks and history.digest == digest:
-            return False
-        state = state_of(files)
-        previous = history.state()
-        change: dict[str, Values | None] = {p: v for p, v in state.items()
-                                            if previous.get(p) != v}
-        change.update((p, None) for p in previous if p not in state)
-        assert self._log is not None
-        if history.marks and not change:
-            # the same values from other raw numbers (an MI change below the rounding):
-            # keep the new digest, or every later scan would read the whole file again
-            latest = replace(history.marks[-1], digest=digest)
-            new = TrendHistory((*history.marks[:-1], latest), history.base, history.changes)
-            self._log.rewrite(new.records())
-            self._history = new
-            return False
-        number = history.latest.id + 1 if history.latest else 1
-        mark = ScanMark(number, int(when), head(), digest)
-        new = history.appended(mark, change, self.limit)
-        if self._log.appended >= 2 * self.limit or self._unread:
-            self._log.rewrite(new.records())  # compact (or replace the unreadable)
-            self._unread = False
-        else:
-            self._log.append(_record(mark, change, full=not history.marks))
-        self._history = new  # written: a failed write is tried again by the next scan
-        return True
-
-    def close(self) -> None:
-        if self._log is not None:
-            self._log.close()
-
-
-# -- writing after a scan ----------------------------------------------------------------------
-def record_scan(history_path: Path, report: ScanReport, limit: int, *,
-                writable: Callable[[], bool], clock: Callable[[], float] = time.time,
-                head: Callable[[], str | None] | None = None) -> bool:
-    """After ``dreamscape scan``: add its state to the history; whether it wrote.
-
-    Nothing when the scan was cancelled, when the state equals the latest record's (the
-    file's last bytes say so) or when ``writable()`` (taking the project lock) refuses.
-    """
-    if report.stats is None or report.stats.cancelled:
-        return False
-    digest = scan_digest(report.files)
-    log = TrendLog(history_path, limit)
-    if log.tail_digest() == digest or not writable():
-        return False
-    try:
-        return log.record(report.files, when=clock(), digest=digest,
-                          head=head or (lambda: git_head(report.root)))
-    finally:
-        log.close()
-
-
-class TrendKeeper:
-    """The engine's history: loaded on its first scan, kept in memory after.
-
-    ``after_scan`` records the scan (unless read-only, disabled or cancelled) and
-    returns the events to send: ``TrendsUpdated`` with the whole window (the UI folds
-    one file's trend from it when asked), preceded by a warning if the file could not
-    be written. A read-only keeper re-reads the file every time: the lock holder
-    writes it.
-    """
-
-    def __init__(self, path: Path, limit: int, *, read_only: bool = False,
-                 enabled: bool = True, clock: Callable[[], float] = time.time,
-                 head: Callable[[Path], str | None] = git_head) -> None:
-        self.path, self.limit = path, limit
-        self.read_only, self.enabled = read_only, enabled
-        self.clock, self.head = clock, head
-        self._log: TrendLog | None = None
-        self._warned = False
-
-    def after_scan(self, report: ScanReport) -> list[Event]:
-        if not self.enabled:
-            return []
-        events: list[Event] = []
-        try:
-            if self.read_only:
-                log = TrendLog(self.path, self.limit, read_only=True)
-                history = log.load()
-            else:
-                log = self._log = self._log or TrendLog(self.path, self.limit)
-                if report.stats is not None and not report.stats.cancelled:
-                    log.record(report.files, when=self.clock(),
-                               head=lambda: self.head(report.root))
-                history = log.load()
-                if log.recovered_to is not None and not self._warned:
-                    self._warned = True
-                    events.append(EngineLog(f"{self.path} was corrupt; moved to "
-                                            f"{log.recovered_to}", "warning"))
-        except (OSError, UserError) as exc:  # a full disk must not stop the engine
-            return [EngineLog(f"trend history not updated: {exc}", "warning")]
-        return [*events, TrendsUpdated(history)]
-
-    def close(self) -> None:
-        if self._log is not None:
-            self._log.close()
