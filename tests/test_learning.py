@@ -184,6 +184,27 @@ def test_routing_takes_the_learned_order_and_skips_spent_models() -> None:
     assert registry.choose(request, 1, None, skip={"fast", "strong", "big"}) is None
 
 
+def test_a_retry_never_goes_back_to_a_model_that_failed_it_this_round() -> None:
+    """The learned order can change between two attempts of one item (other items'
+    results come in); the retry still escalates to a model not tried yet."""
+    models = tuple(ModelConfig(name=n, kind="openai-api", base_url="http://x")
+                   for n in ("fast", "strong", "big"))
+    registry = ModelRegistry(Config(models=models,
+                                    routing=RoutingConfig(ladder=("fast", "strong", "big"))))
+    request = RouteRequest(kind="test")
+    # attempt 1 went to "fast"; now "fast" leads the learned order (it healed others)
+    assert registry.choose(request, 2, ["fast", "strong"], tried={"fast"}).name == "strong"  # type: ignore[union-attr]
+    assert registry.choose(request, 3, ["fast", "big", "strong"],  # type: ignore[union-attr]
+                           tried={"fast", "big"}).name == "strong"
+    # every candidate tried: the rung for the attempt, as before
+    assert registry.choose(request, 4, None, tried={"fast", "strong", "big"}).name == "big"  # type: ignore[union-attr]
+    item = HealItem(1, Failure("f", "a.py", "test", "pytest", "x"), attempts=2,
+                    log=(Attempt(1, "o3", "failed", "r"), Attempt(1, "fast", "failed", "r"),
+                         Attempt(2, "big", "failed", "r")))
+    assert item.round_models() == {"fast", "big"}  # a retry with a hint began a round
+    assert replace(item, attempts=0).round_models() == set()
+
+
 def test_examples_are_kept_fixes_of_the_kind_most_recent_first(tmp_path: Path) -> None:
     heals = HealStore(tmp_path / "heals.jsonl")
     one = healed(heals, 1, "fast", "diff")

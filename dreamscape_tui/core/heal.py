@@ -189,7 +189,8 @@ class Healer:
                 model = None if candidates[0].name in exhausted else candidates[0]
             else:
                 candidates = self.registry.candidates(request)
-                model = self.registry.choose(request, attempt, order, skip=exhausted)
+                model = self.registry.choose(request, attempt, order, skip=exhausted,
+                                             tried=item.round_models())
             if model is not None:
                 return model
             return policy.no_model_left([exhausted[m.name] for m in candidates])

@@ -174,6 +174,12 @@ class HealItem:
         """Claim order: most urgent first, then oldest."""
         return (self.priority, self.id)
 
+    def round_models(self) -> set[str]:
+        """The models this round's attempts so far went to (``attempts`` counts them,
+        the log's tail holds them): a retry goes to one not among them."""
+        return {a.model for a in self.log[len(self.log) - self.attempts:]} \
+            if self.attempts else set()
+
     def round_signatures(self) -> list[str]:
         """The validation-error fingerprints of this round's earlier attempts: those
         since the item was last (re)queued. A retry a person asked for (with a hint) is

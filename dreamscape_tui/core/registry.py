@@ -99,15 +99,25 @@ class ModelRegistry:
         return model
 
     def choose(self, request: RouteRequest, attempt: int, order: Sequence[str] | None = None,
-               skip: Collection[str] = ()) -> ModelConfig | None:
+               skip: Collection[str] = (), tried: Collection[str] = ()) -> ModelConfig | None:
         """:meth:`route` without the models named in ``skip`` (their budget for this run
-        is spent): None when that leaves no candidate."""
+        is spent): None when that leaves no candidate.
+
+        ``tried``: the models this item's earlier attempts of this round went to. A
+        retry escalates: it goes to the best candidate not tried yet, so a learned order
+        that changed since the last attempt (other items' results came in) never sends
+        it back to the model that just failed. With every candidate tried, the rung for
+        ``attempt`` (the last one, past the top of the ladder).
+        """
         models = [m for m in self.candidates(request) if m.name not in skip]
         if not models:
             return None
         if order:
             rank = {name: i for i, name in enumerate(order)}
             models.sort(key=lambda m: rank.get(m.name, len(rank)))
+        fresh = [m for m in models if m.name not in tried] if tried else []
+        if fresh:
+            return fresh[0]
         return models[min(max(attempt, 1), len(models)) - 1]
 
     def needs_browser(self, model: ModelConfig) -> bool:
